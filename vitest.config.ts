@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Three suites: unit (pure, fast), net (root + namespaces), kernel (run inside the UML guest with real IPVS).
+// `forks` everywhere: native addons (netlink, raw sockets) misbehave under worker threads.
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], pool: 'forks' } },
+      { test: { name: 'net', include: ['test/net/**/*.test.ts'], pool: 'forks', testTimeout: 60_000, hookTimeout: 60_000, poolOptions: { forks: { singleFork: true } } } },
+      { test: { name: 'kernel', include: ['test/kernel/**/*.test.ts'], pool: 'forks', testTimeout: 300_000, hookTimeout: 120_000, poolOptions: { forks: { singleFork: true } } } },
+    ],
+  },
+});
