@@ -1,0 +1,19 @@
+# lvskeep native addon: raw proto-112 sockets with recvmsg metadata, and AF_PACKET frame send.
+# Plain C against node_api.h (N-API version 8) so one build works across Node ABI versions.
+{
+  "targets": [
+    {
+      "target_name": "lvskeep_native",
+      "sources": [
+        "src/addon.c",
+        "src/errors.c",
+        "src/addresses.c",
+        "src/recv_parse.c",
+        "src/raw_socket.c",
+        "src/packet_socket.c"
+      ],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]
+    }
+  ]
+}
