@@ -238,6 +238,7 @@ class SinkLane {
 
   /** One attempt, bounded by the sink timeout even if the sink ignores its abort signal. */
   private attempt(message: AlertMessage): Promise<DeliveryOutcome> {
+    if (this.d.closeSignal.aborted) return Promise.resolve({ ok: false, retryable: false, error: `sink ${this.sink.name}: dispatcher closed` });
     const controller = new AbortController();
     const onClose = (): void => controller.abort(new Error('dispatcher closing'));
     this.d.closeSignal.addEventListener('abort', onClose, { once: true });

@@ -31,6 +31,8 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   if (/^\d+$/.test(v)) {
     ms = Number(v) * 1000;
   } else {
+    // Date.parse is lenient ("-5" is a year); an HTTP-date always names its weekday and month.
+    if (!/^[A-Za-z]{3},/.test(v) && !/GMT$/.test(v)) return undefined;
     const at = Date.parse(v);
     if (Number.isNaN(at)) return undefined;
     ms = at - now;
