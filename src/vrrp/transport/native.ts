@@ -1,0 +1,108 @@
+/**
+ * Loader and types for the lvskeep C addon (native/): raw IP sockets with recvmsg metadata and
+ * AF_PACKET frame sending. Loaded lazily so commands that never touch VRRP work without a build.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export const NATIVE_NOT_BUILT_MESSAGE = 'lvskeep native addon not built: run `npm run build` (needs python3, make, g++)';
+
+/** The API version the C side exports as `abiVersion`; bump both together. */
+const EXPECTED_ABI = 1;
+
+/** One datagram as delivered by RawSocket.startReceiving. */
+export interface NativePacket {
+  /** Protocol payload (for IPv4 the IP header is already stripped). */
+  payload: Buffer;
+  src: string;
+  /** Empty when the kernel gave no destination. */
+  dst: string;
+  /** IPv4 TTL from the header or IPv6 hop limit from IPV6_HOPLIMIT; -1 when unknown. */
+  ttl: number;
+  /** Ingress interface from IP_PKTINFO / IPV6_PKTINFO; 0 when unknown. */
+  ifindex: number;
+  truncated: boolean;
+  /** Set when the datagram could not be parsed; payload is then empty. */
+  malformed?: string;
+}
+
+export type NativeReceiveCallback = (err: (Error & { code?: string }) | null, packets: NativePacket[]) => void;
+
+export interface NativeRawSocket {
+  bindToDevice(ifname: string): void;
+  /** Sets the source of sent packets; a bound raw socket also receives only packets addressed to it. */
+  bindAddress(address: string, scopeId: number): void;
+  joinGroup(group: string, ifindex: number): void;
+  leaveGroup(group: string, ifindex: number): void;
+  setMulticastInterface(ifindex: number): void;
+  /** Unicast and multicast TTL / hop limit together. */
+  setTtl(ttl: number): void;
+  setMulticastLoop(on: boolean): void;
+  setMulticastAll(on: boolean): void;
+  /** IPv6 only: -1 = off, else the offset of a checksum the kernel fills in and verifies. */
+  setIpv6Checksum(offset: number): void;
+  /** Attach a BPF filter that accepts nothing (send-only sockets). */
+  dropAllInput(): void;
+  send(payload: Buffer, dest: string, scopeId: number): number;
+  startReceiving(callback: NativeReceiveCallback): void;
+  stopReceiving(): void;
+  close(): void;
+  isClosed(): boolean;
+}
+
+export interface NativeInterfaceInfo {
+  index: number;
+  /** ARPHRD_* (1 = Ethernet, 772 = loopback). */
+  hwType: number;
+  mac: Buffer;
+}
+
+export interface NativeAddon {
+  abiVersion: number;
+  RawSocket: new (family: 4 | 6, protocol: number) => NativeRawSocket;
+  sendEthernetFrame(ifindex: number, frame: Buffer): number;
+  interfaceInfo(ifname: string): NativeInterfaceInfo;
+}
+
+/** Thrown when the addon is missing or from an incompatible build; `cause` says which. */
+export class NativeAddonUnavailableError extends Error {
+  readonly code = 'ELVSKEEP_NATIVE_MISSING';
+  constructor(readonly addonPath: string, cause: unknown) {
+    super(NATIVE_NOT_BUILT_MESSAGE, { cause });
+    this.name = 'NativeAddonUnavailableError';
+  }
+}
+
+/** src/vrrp/transport/ and dist/vrrp/transport/ are both three levels below the package root. */
+export const DEFAULT_ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/lvskeep_native.node', import.meta.url));
+
+const cache = new Map<string, NativeAddon>();
+
+/** Load the addon or throw NativeAddonUnavailableError. */
+export function loadNativeAddon(addonPath: string = DEFAULT_ADDON_PATH): NativeAddon {
+  const cached = cache.get(addonPath);
+  if (cached) return cached;
+  let loaded: unknown;
+  try {
+    loaded = createRequire(import.meta.url)(addonPath);
+  } catch (err) {
+    throw new NativeAddonUnavailableError(addonPath, err);
+  }
+  const abi = (loaded as { abiVersion?: unknown } | null)?.abiVersion;
+  if (abi !== EXPECTED_ABI) {
+    throw new NativeAddonUnavailableError(addonPath, new Error(`stale build at ${addonPath}: abiVersion ${String(abi)}, expected ${EXPECTED_ABI}`));
+  }
+  const addon = loaded as NativeAddon;
+  cache.set(addonPath, addon);
+  return addon;
+}
+
+/** The addon, or undefined when it is unavailable (for callers with a fallback such as arping). */
+export function tryLoadNativeAddon(addonPath: string = DEFAULT_ADDON_PATH): NativeAddon | undefined {
+  try {
+    return loadNativeAddon(addonPath);
+  } catch (err) {
+    if (err instanceof NativeAddonUnavailableError) return undefined;
+    throw err;
+  }
+}
