@@ -1,0 +1,56 @@
+// Pure helpers of scripts/run-tests.mjs: which suites to run and how to count a vitest JSON report.
+// Kept apart from the runner so that test/unit/harness can test them without spawning anything.
+
+export const SUITES = Object.freeze(['unit', 'net', 'kernel']);
+
+/** Suites named on the command line, in the canonical order unit, net, kernel; none named = all three. */
+export function parseSuiteArgs(args) {
+  const unknown = args.filter((a) => !SUITES.includes(a));
+  if (unknown.length > 0) throw new Error(`unknown suite(s) ${unknown.join(', ')}; expected some of: ${SUITES.join(' ')}`);
+  if (args.length === 0) return [...SUITES];
+  return SUITES.filter((s) => args.includes(s));
+}
+
+export function emptyCounts() {
+  return { passed: 0, failed: 0, skipped: 0 };
+}
+
+export function addCounts(a, b) {
+  return { passed: a.passed + b.passed, failed: a.failed + b.failed, skipped: a.skipped + b.skipped };
+}
+
+/** The line CI reads: `N passed, N failed, N skipped`, optionally after one word and a colon. */
+export function formatCounts(counts, label) {
+  const line = `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`;
+  return label ? `${label}: ${line}` : line;
+}
+
+/**
+ * Count a vitest JSON report (jest-compatible shape). A test file that failed without any failed test
+ * (an import error, a throw at collection time) counts as one failure, with its message in `fileErrors`.
+ */
+export function countReport(report) {
+  if (typeof report !== 'object' || report === null || !Array.isArray(report.testResults)) {
+    throw new Error('vitest JSON report: missing testResults array');
+  }
+  const counts = emptyCounts();
+  const fileErrors = [];
+  for (const [i, file] of report.testResults.entries()) {
+    const assertions = Array.isArray(file?.assertionResults) ? file.assertionResults : [];
+    let failedHere = 0;
+    for (const a of assertions) {
+      if (a?.status === 'passed') counts.passed += 1;
+      else if (a?.status === 'failed') {
+        counts.failed += 1;
+        failedHere += 1;
+      } else counts.skipped += 1;
+    }
+    if (file?.status === 'failed' && failedHere === 0) {
+      counts.failed += 1;
+      const name = typeof file?.name === 'string' ? file.name : `testResults[${i}]`;
+      const message = typeof file?.message === 'string' && file.message ? file.message.split('\n')[0] : 'failed without a failed test';
+      fileErrors.push(`${name}: ${message}`);
+    }
+  }
+  return { counts, fileErrors };
+}
