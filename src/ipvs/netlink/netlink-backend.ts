@@ -1,0 +1,242 @@
+/**
+ * IpvsBackend over the IPVS generic netlink family: no child processes, one message per operation.
+ * The table it reads and writes is the one of the network namespace the process runs in.
+ */
+import type { Logger } from 'pino';
+import { silentLogger } from '../../log/logger.js';
+import { IpvsError, type ApplyResult, type DumpOptions, type IpvsBackend, type IpvsInfo, type IpvsOp } from '../backend.js';
+import { destId, serviceId, type ServiceKey, type ServiceState } from '../model.js';
+import { decodeDaemon, decodeDest, decodeInfo, decodeService, type DaemonConfig } from './attrs.js';
+import { IPVS_GENL_NAME } from './constants.js';
+import { parseGenl } from './framing.js';
+import { CTRL_FAMILY_ID, ctrlGetFamily, decodeFamilyId, ipvsRequest, type GenlRequest } from './messages.js';
+import { NlaSet } from './nla.js';
+import { NlRequestError, NlTransportError, openGenlSocket, type NlTransport } from './nl-socket.js';
+import type { NlMessage } from './framing.js';
+
+export interface NetlinkBackendOptions {
+  /** Per request; a dump counts as one request. */
+  timeoutMs?: number;
+  /** How many operations `apply` keeps in flight. The kernel handles them in send order either way. */
+  window?: number;
+  /** Re-reads of a dump the kernel flagged as interrupted by a concurrent change. */
+  dumpRetries?: number;
+  logger?: Logger;
+  /** For tests: a fake kernel. Default: a generic netlink socket in the current network namespace. */
+  transport?: NlTransport;
+}
+
+export const FAMILY_MISSING = 'IPVS generic netlink family not found: is the ip_vs module loaded? (modprobe ip_vs)';
+
+type Operation = IpvsError['operation'];
+
+/** The object an operation concerns, as error messages name it. */
+export function describeOp(op: IpvsOp): { cmd: string; object: string } {
+  switch (op.op) {
+    case 'add-service':
+      return { cmd: 'NEW_SERVICE', object: serviceId(op.service.key) };
+    case 'edit-service':
+      return { cmd: 'SET_SERVICE', object: serviceId(op.service.key) };
+    case 'del-service':
+      return { cmd: 'DEL_SERVICE', object: serviceId(op.key) };
+    case 'add-dest':
+      return { cmd: 'NEW_DEST', object: `${destId(op.dest)} on ${serviceId(op.service)}` };
+    case 'edit-dest':
+      return { cmd: 'SET_DEST', object: `${destId(op.dest)} on ${serviceId(op.service)}` };
+    case 'del-dest':
+      return { cmd: 'DEL_DEST', object: `${destId(op.dest)} on ${serviceId(op.service)}` };
+  }
+}
+
+export function requestFor(op: IpvsOp): GenlRequest {
+  switch (op.op) {
+    case 'add-service':
+      return ipvsRequest.newService(op.service);
+    case 'edit-service':
+      return ipvsRequest.setService(op.service);
+    case 'del-service':
+      return ipvsRequest.delService(op.key);
+    case 'add-dest':
+      return ipvsRequest.newDest(op.service, op.dest);
+    case 'edit-dest':
+      return ipvsRequest.setDest(op.service, op.dest);
+    case 'del-dest':
+      return ipvsRequest.delDest(op.service, op.dest);
+  }
+}
+
+/** A hint for errors whose errno alone misleads (the kernel says ENOENT for an unknown scheduler). */
+function hint(op: IpvsOp, code: string): string {
+  if (code === 'ENOENT' && (op.op === 'add-service' || op.op === 'edit-service')) {
+    const s = op.service.scheduler;
+    return ` (scheduler "${s}" not known to the kernel: is module ip_vs_${s} available?)`;
+  }
+  return '';
+}
+
+export function toIpvsError(operation: Operation, text: string, err: unknown): IpvsError {
+  if (err instanceof IpvsError) return err;
+  if (err instanceof NlRequestError) return new IpvsError(operation, err.code, `${text}: ${err.message}`);
+  if (err instanceof NlTransportError) return new IpvsError(operation, err.code, `${text}: ${err.message}`);
+  const message = err instanceof Error ? err.message : String(err);
+  return new IpvsError(operation, 'EINVAL', `${text}: ${message}`);
+}
+
+export interface NetlinkBackend extends IpvsBackend {
+  readonly name: 'netlink';
+  /** Sync daemon control (connection synchronisation between directors). */
+  startDaemon(d: DaemonConfig): Promise<void>;
+  stopDaemon(state: DaemonConfig['state']): Promise<void>;
+  daemons(): Promise<DaemonConfig[]>;
+}
+
+export async function createNetlinkBackend(opts: NetlinkBackendOptions = {}): Promise<NetlinkBackend> {
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const window = Math.max(1, opts.window ?? 32);
+  const dumpRetries = opts.dumpRetries ?? 3;
+  const log = opts.logger ?? silentLogger();
+  const transport = opts.transport ?? openGenlSocket();
+
+  let familyId: number;
+  try {
+    const lookup = ctrlGetFamily(IPVS_GENL_NAME);
+    const [reply] = await transport.request(CTRL_FAMILY_ID, lookup.flags, lookup.payload, { timeoutMs, dump: false });
+    if (!reply) throw new NlTransportError('EBADMSG', 'GETFAMILY answered without a reply message');
+    familyId = decodeFamilyId(reply.payload);
+  } catch (err) {
+    transport.close();
+    if (err instanceof NlRequestError && err.code === 'ENOENT') throw new IpvsError({ op: 'info' }, 'ENOENT', FAMILY_MISSING);
+    throw toIpvsError({ op: 'info' }, 'IPVS family lookup', err);
+  }
+  log.debug({ familyId }, 'IPVS generic netlink family resolved');
+
+  const send = (req: GenlRequest): Promise<NlMessage[]> => transport.request(familyId, req.flags, req.payload, { timeoutMs, dump: req.dump });
+
+  /** Genl attributes of each reply, checked to be of our family. */
+  const replyAttrs = (replies: NlMessage[], what: string): NlaSet[] =>
+    replies.map((m, i) => {
+      const where = `${what} reply ${i}`;
+      if (m.type !== familyId) throw new NlTransportError('EBADMSG', `${where}: message type ${m.type}, expected IPVS family ${familyId}`);
+      return new NlaSet(parseGenl(m.payload, where).attrs, where);
+    });
+
+  async function dumpOnce(withStats: boolean): Promise<ServiceState[]> {
+    const services = replyAttrs(await send(ipvsRequest.getServices()), 'GET_SERVICE').map(decodeService);
+    for (const svc of services) {
+      const what = `GET_DEST ${serviceId(svc.key)}`;
+      svc.dests = replyAttrs(await send(ipvsRequest.getDests(svc.key)), what).map((a) => decodeDest(a, svc.key.family));
+      if (!withStats) {
+        delete svc.stats;
+        for (const d of svc.dests) delete d.stats;
+      }
+    }
+    return services;
+  }
+
+  async function simple(operation: Operation, req: GenlRequest, text: string): Promise<NlMessage[]> {
+    try {
+      return await send(req);
+    } catch (err) {
+      throw toIpvsError(operation, text, err);
+    }
+  }
+
+  async function applyOne(op: IpvsOp): Promise<IpvsError | undefined> {
+    let req: GenlRequest;
+    const { cmd, object } = describeOp(op);
+    try {
+      req = requestFor(op);
+    } catch (err) {
+      // Unencodable input (bad address, port out of range): reported like a kernel EINVAL, nothing sent.
+      return toIpvsError(op, `${cmd} ${object}`, err);
+    }
+    try {
+      await send(req);
+      return undefined;
+    } catch (err) {
+      const e = toIpvsError(op, `${cmd} ${object}`, err);
+      return hint(op, e.errno) ? new IpvsError(op, e.errno, e.message + hint(op, e.errno)) : e;
+    }
+  }
+
+  return {
+    name: 'netlink',
+
+    async dump(dumpOpts: DumpOptions = {}): Promise<ServiceState[]> {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await dumpOnce(dumpOpts.stats === true);
+        } catch (err) {
+          if (err instanceof NlTransportError && err.code === 'EDUMPINTR' && attempt < dumpRetries) {
+            log.debug({ attempt }, 'IPVS dump interrupted by a concurrent change; reading again');
+            continue;
+          }
+          throw toIpvsError({ op: 'dump' }, 'dump of the IPVS table', err);
+        }
+      }
+    },
+
+    async apply(ops: IpvsOp[]): Promise<ApplyResult> {
+      const results: (IpvsError | undefined)[] = new Array<IpvsError | undefined>(ops.length);
+      // A sliding window of requests; each op's result is kept at its index so the report stays in order.
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < ops.length) {
+          const i = next++;
+          const op = ops[i];
+          if (op) results[i] = await applyOne(op);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(window, ops.length) }, worker));
+      const result: ApplyResult = { applied: [], failed: [] };
+      ops.forEach((op, i) => {
+        const error = results[i];
+        if (error) result.failed.push({ op, error });
+        else result.applied.push(op);
+      });
+      if (result.failed.length > 0) log.warn({ failed: result.failed.map((f) => f.error.message) }, 'IPVS operations failed');
+      return result;
+    },
+
+    async flush(): Promise<void> {
+      await simple({ op: 'flush' }, ipvsRequest.flush(), 'FLUSH');
+    },
+
+    async zero(service?: ServiceKey): Promise<void> {
+      await simple({ op: 'zero' }, ipvsRequest.zero(service), service ? `ZERO ${serviceId(service)}` : 'ZERO');
+    },
+
+    async info(): Promise<IpvsInfo> {
+      const replies = await simple({ op: 'info' }, ipvsRequest.getInfo(), 'GET_INFO');
+      try {
+        const [attrs] = replyAttrs(replies, 'GET_INFO');
+        if (!attrs) throw new NlTransportError('EBADMSG', 'GET_INFO answered without a reply message');
+        return decodeInfo(attrs);
+      } catch (err) {
+        throw toIpvsError({ op: 'info' }, 'GET_INFO', err);
+      }
+    },
+
+    async startDaemon(d: DaemonConfig): Promise<void> {
+      await simple({ op: 'info' }, ipvsRequest.newDaemon(d), `NEW_DAEMON ${d.state} on ${d.mcastIfn} syncid ${d.syncId}`);
+    },
+
+    async stopDaemon(state: DaemonConfig['state']): Promise<void> {
+      await simple({ op: 'info' }, ipvsRequest.delDaemon(state), `DEL_DAEMON ${state}`);
+    },
+
+    async daemons(): Promise<DaemonConfig[]> {
+      const replies = await simple({ op: 'info' }, ipvsRequest.getDaemons(), 'GET_DAEMON');
+      try {
+        return replyAttrs(replies, 'GET_DAEMON').map(decodeDaemon);
+      } catch (err) {
+        throw toIpvsError({ op: 'info' }, 'GET_DAEMON', err);
+      }
+    },
+
+    async close(): Promise<void> {
+      transport.close();
+    },
+  };
+}
+
