@@ -135,6 +135,7 @@ export function checkTestAddress(address: string): string {
 export function checkRouteArgs(args: readonly string[]): readonly string[] {
   if (args.length === 0) throw new Error('route: empty arguments');
   for (const word of args) {
+    if (word === '0.0.0.0/0') continue; // the same as `default`
     const addr = word.split('/')[0] ?? '';
     if (isIP(addr) === 4) checkTestAddress(addr);
     else if (isIP(addr) === 6) throw new Error(`route ${args.join(' ')}: IPv6 is not in the test ranges`);

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { addCounts, countReport, formatCounts, parseSuiteArgs } from '../../../scripts/test-summary.mjs';
+
+// The pattern CI applies to the runner's last line.
+const CI_LINE = /^(\w+: )?\d+ passed, \d+ failed(, \d+ skipped)?$/;
+
+describe('suite selection', () => {
+  it('defaults to all suites and keeps the canonical order', () => {
+    expect(parseSuiteArgs([])).toEqual(['unit', 'net', 'kernel']);
+    expect(parseSuiteArgs(['kernel', 'unit'])).toEqual(['unit', 'kernel']);
+    expect(() => parseSuiteArgs(['unit', 'e2e'])).toThrow(/unknown suite\(s\) e2e/);
+  });
+});
+
+describe('counting a vitest JSON report', () => {
+  it('counts passed, failed and skipped/todo tests', () => {
+    const report = {
+      testResults: [
+        { name: 'a.test.ts', status: 'passed', assertionResults: [{ status: 'passed' }, { status: 'skipped' }, { status: 'todo' }] },
+        { name: 'b.test.ts', status: 'failed', assertionResults: [{ status: 'failed' }, { status: 'passed' }, { status: 'pending' }] },
+      ],
+    };
+    expect(countReport(report)).toEqual({ counts: { passed: 2, failed: 1, skipped: 3 }, fileErrors: [] });
+  });
+
+  it('counts a test file that failed to load as one failure and names it', () => {
+    const report = { testResults: [{ name: '/r/test/net/x.test.ts', status: 'failed', message: 'prerequisites missing under CI=true\nstack', assertionResults: [] }] };
+    const { counts, fileErrors } = countReport(report);
+    expect(counts).toEqual({ passed: 0, failed: 1, skipped: 0 });
+    expect(fileErrors).toEqual(['/r/test/net/x.test.ts: prerequisites missing under CI=true']);
+  });
+
+  it('rejects something that is not a report', () => {
+    expect(() => countReport({})).toThrow(/testResults/);
+    expect(() => countReport(null)).toThrow(/testResults/);
+  });
+
+  it('prints the exact line CI reads', () => {
+    const total = addCounts({ passed: 120, failed: 0, skipped: 3 }, { passed: 1, failed: 2, skipped: 0 });
+    expect(formatCounts(total, 'total')).toBe('total: 121 passed, 2 failed, 3 skipped');
+    expect(formatCounts(total, 'total')).toMatch(CI_LINE);
+    expect(formatCounts(total)).toMatch(CI_LINE);
+  });
+});
