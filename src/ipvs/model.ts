@@ -12,6 +12,8 @@ export type Scheduler = (typeof SCHEDULERS)[number];
 export type SchedulerFlag = 'sh-fallback' | 'sh-port' | 'mh-fallback' | 'mh-port';
 export type Forwarding = 'masq' | 'route' | 'tunnel' | 'local';
 export type TunnelType = 'ipip' | 'gue' | 'gre';
+/** GUE/GRE checksum mode (ipvsadm --tun-nocsum/--tun-csum/--tun-remcsum); the kernel's default is nocsum. */
+export type TunnelChecksum = 'nocsum' | 'csum' | 'remcsum';
 
 /** A virtual service is either address+port+protocol or a firewall mark (with an address family). */
 export type ServiceKey =
@@ -46,6 +48,8 @@ export interface DestSpec extends DestKey {
   lowerThreshold: number;
   tunnelType?: TunnelType;
   tunnelPort?: number;
+  /** Only meaningful for gue/gre tunnels; absent means the kernel default (nocsum). */
+  tunnelChecksum?: TunnelChecksum;
 }
 
 export interface Stats {

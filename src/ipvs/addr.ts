@@ -1,0 +1,129 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import type { Family } from './model.js';
+
+/**
+ * Address helpers for the IPVS model. Addresses are kept canonical (IPv4 dotted quad without leading zeros,
+ * IPv6 compressed lower case per RFC 5952) so that comparing two tables is comparing strings.
+ */
+
+export function familyOf(address: string): Family | undefined {
+  if (isIPv4(address)) return 4;
+  if (isIPv6(address)) return 6;
+  return undefined;
+}
+
+/** Canonical text of an address, or undefined when it is not an IPv4/IPv6 literal. */
+export function canonicalAddress(address: string): string | undefined {
+  if (isIPv4(address)) return address.split('.').map((p) => String(Number(p))).join('.');
+  if (!isIPv6(address)) return undefined;
+  const groups = ipv6Groups(address);
+  if (!groups) return undefined;
+  return compressIpv6(groups);
+}
+
+/** Eight 16-bit groups of an IPv6 literal (which may end in an embedded IPv4 address). */
+function ipv6Groups(address: string): number[] | undefined {
+  let text = address.toLowerCase();
+  const tail: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  const last = text.slice(lastColon + 1);
+  if (last.includes('.')) {
+    const parts = last.split('.').map(Number);
+    const [a = 0, b = 0, c = 0, d = 0] = parts;
+    tail.push((a << 8) | b, (c << 8) | d);
+    text = text.slice(0, lastColon + 1) + '0';
+  }
+  const halves = text.split('::');
+  const parse = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)));
+  let groups: number[];
+  if (halves.length === 2) {
+    const head = parse(halves[0] ?? '');
+    const rest = parse(halves[1] ?? '');
+    const fill = 8 - head.length - rest.length - (tail.length > 0 ? 1 : 0);
+    groups = [...head, ...new Array<number>(Math.max(0, fill)).fill(0), ...rest];
+  } else {
+    groups = parse(text);
+  }
+  if (tail.length > 0) groups = [...groups.slice(0, -1), ...tail];
+  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
+}
+
+function compressIpv6(groups: number[]): string {
+  // RFC 5952: replace the longest run (length >= 2, first one on a tie) of zero groups with `::`.
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestLen < 2) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** `255.255.255.0` -> 24; undefined when the mask is not a valid contiguous IPv4 netmask. */
+export function ipv4MaskToPrefix(mask: string): number | undefined {
+  if (!isIPv4(mask)) return undefined;
+  const value = mask.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+  let prefix = 0;
+  while (prefix < 32 && (value & (0x80000000 >>> prefix)) !== 0) prefix++;
+  const rebuilt = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return rebuilt === value ? prefix : undefined;
+}
+
+/** 24 -> `255.255.255.0`. */
+export function prefixToIpv4Mask(prefix: number): string {
+  const value = prefix <= 0 ? 0 : (0xffffffff << (32 - Math.min(prefix, 32))) >>> 0;
+  return [24, 16, 8, 0].map((shift) => String((value >>> shift) & 0xff)).join('.');
+}
+
+/** The kernel's default persistence netmask: a single client address. */
+export function hostPrefix(family: Family): number {
+  return family === 6 ? 128 : 32;
+}
+
+/**
+ * Split `198.51.100.11:80`, `[2001:db8::1]:80`, `198.51.100.11` (port undefined) or `[2001:db8::1]`.
+ * Returns undefined for anything else (including a bare IPv6 address with a port-like tail, which is ambiguous).
+ */
+export function splitEndpoint(text: string): { family: Family; address: string; port?: number } | undefined {
+  let host: string;
+  let portText: string | undefined;
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    if (close < 0) return undefined;
+    host = text.slice(1, close);
+    const rest = text.slice(close + 1);
+    if (rest !== '') {
+      if (!rest.startsWith(':')) return undefined;
+      portText = rest.slice(1);
+    }
+    if (!isIPv6(host)) return undefined;
+  } else {
+    if (isIPv6(text)) {
+      host = text;
+    } else {
+      const colon = text.lastIndexOf(':');
+      host = colon < 0 ? text : text.slice(0, colon);
+      portText = colon < 0 ? undefined : text.slice(colon + 1);
+      if (!isIPv4(host)) return undefined;
+    }
+  }
+  const address = canonicalAddress(host);
+  const family = familyOf(host);
+  if (address === undefined || family === undefined) return undefined;
+  if (portText === undefined) return { family, address };
+  if (!/^\d{1,5}$/.test(portText)) return undefined;
+  const port = Number(portText);
+  if (port > 65535) return undefined;
+  return { family, address, port };
+}
