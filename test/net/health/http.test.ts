@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpProber } from '../../../src/health/http.js';
+import type { HttpCheckSpec, Prober } from '../../../src/health/types.js';
+import { closedPort, makeCerts, startBlackhole, startHttp, startHttps, type Certs, type RunningHttp, type Seen } from './fixtures.js';
+
+const VS = 'tcp 203.0.113.1:80';
+/** Timers fire late under load; deadlines are asserted loosely: at least the bound, at most bound + SLACK. */
+const SLACK = 400;
+
+function spec(over: Partial<HttpCheckSpec> = {}): HttpCheckSpec {
+  return {
+    type: 'http',
+    intervalMs: 1000,
+    timeoutMs: 1000,
+    rise: 1,
+    fall: 1,
+    retries: 0,
+    retryDelayMs: 0,
+    assume: 'down',
+    jitterPercent: 0,
+    method: 'GET',
+    path: '/ok',
+    expect: { status: [[200, 299]] },
+    headers: {},
+    ...over,
+  };
+}
+
+const probers: Prober[] = [];
+function prober(s: HttpCheckSpec, port: number, address = '127.0.0.1'): Prober {
+  const p = createHttpProber(s, { address, port, virtualServer: VS });
+  probers.push(p);
+  return p;
+}
+afterEach(async () => {
+  await Promise.all(probers.splice(0).map((p) => p.close()));
+});
+
+describe('http checker', () => {
+  const seen: Seen = { connections: 0 };
+  let server: RunningHttp;
+  beforeAll(async () => {
+    server = await startHttp(seen);
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('200 is up; sends method, path, default Host, custom headers', async () => {
+    const r = await prober(spec({ method: 'HEAD', headers: { 'x-probe': 'yes' } }), server.port).probe();
+    expect(r).toMatchObject({ ok: true, reason: 'HTTP 200' });
+    expect(r.latencyMs).toBeGreaterThan(0);
+    expect(seen).toMatchObject({ method: 'HEAD', url: '/ok', host: `127.0.0.1:${server.port}` });
+    expect(seen.headers?.['x-probe']).toBe('yes');
+  });
+
+  it('sends the configured virtual host', async () => {
+    await prober(spec({ host: 'www.example.test' }), server.port).probe();
+    expect(seen.host).toBe('www.example.test');
+  });
+
+  it('503 is down with reason "HTTP 503", unless 503 is expected', async () => {
+    expect(await prober(spec({ path: '/fail' }), server.port).probe()).toMatchObject({ ok: false, reason: 'HTTP 503' });
+    expect(await prober(spec({ path: '/fail', expect: { status: [[200, 299], [503, 503]] } }), server.port).probe()).toMatchObject({ ok: true, reason: 'HTTP 503' });
+  });
+
+  it('body regex and digest', async () => {
+    expect(await prober(spec({ expect: { status: [], bodyRegex: 'status: ok' } }), server.port).probe()).toMatchObject({ ok: true });
+    expect(await prober(spec({ expect: { status: [], bodyRegex: 'healthy' } }), server.port).probe()).toMatchObject({ ok: false, reason: 'body did not match /healthy/' });
+    const md5 = createHash('md5').update('status: ok\n').digest('hex');
+    expect(await prober(spec({ expect: { status: [], digest: { algorithm: 'md5', hex: md5 } } }), server.port).probe()).toMatchObject({ ok: true });
+    const wrong = await prober(spec({ expect: { status: [], digest: { algorithm: 'sha256', hex: '00' } } }), server.port).probe();
+    expect(wrong.reason).toMatch(/^body sha256 [0-9a-f]{64} != expected 00$/);
+  });
+
+  it('caps the body: a digest of a larger body fails, a regex looks at the first bytes', async () => {
+    const capped = spec({ path: '/big', maxBodyBytes: 4096, expect: { status: [], digest: { algorithm: 'md5', hex: '00' } } });
+    expect((await prober(capped, server.port).probe()).reason).toMatch(/cap/);
+    expect(await prober(spec({ path: '/big', maxBodyBytes: 4096, expect: { status: [], bodyRegex: '^a+$' } }), server.port).probe()).toMatchObject({ ok: true });
+  });
+
+  it('a server that never answers hits the total timeout', async () => {
+    const r = await prober(spec({ path: '/hang', timeoutMs: 500 }), server.port).probe();
+    expect(r).toMatchObject({ ok: false, reason: 'timeout after 500 ms waiting for response headers' });
+    expect(r.latencyMs).toBeGreaterThanOrEqual(490);
+    expect(r.latencyMs).toBeLessThan(500 + SLACK);
+  });
+
+  it('a server trickling headers one byte a second cannot stretch the deadline', async () => {
+    const r = await prober(spec({ path: '/slow-headers', timeoutMs: 1500 }), server.port).probe();
+    expect(r).toMatchObject({ ok: false, reason: 'timeout after 1500 ms waiting for response headers' });
+    expect(r.latencyMs).toBeLessThan(1500 + SLACK);
+  });
+
+  it('a server trickling the body one byte a second cannot stretch the deadline', async () => {
+    const r = await prober(spec({ path: '/trickle', timeoutMs: 1500, expect: { status: [], bodyRegex: 'done' } }), server.port).probe();
+    expect(r.ok).toBe(false);
+    expect(r.reason).toMatch(/^timeout after 1500 ms reading body \(\d+ bytes received\)$/);
+    expect(r.latencyMs).toBeGreaterThanOrEqual(1490);
+    expect(r.latencyMs).toBeLessThan(1500 + SLACK);
+  });
+
+  it('without a body expectation the status decides and the trickle is cut off', async () => {
+    const r = await prober(spec({ path: '/trickle', timeoutMs: 1500 }), server.port).probe();
+    expect(r).toMatchObject({ ok: true, reason: 'HTTP 200' });
+    expect(r.latencyMs).toBeLessThan(500);
+  });
+
+  it('a connection closed before the response', async () => {
+    expect(await prober(spec({ path: '/close' }), server.port).probe()).toMatchObject({ ok: false, reason: 'connection closed by server before a complete response' });
+  });
+
+  it('connection refused', async () => {
+    expect(await prober(spec(), await closedPort()).probe()).toMatchObject({ ok: false, reason: 'connection refused' });
+  });
+
+  it('connect timeout when SYNs go unanswered', async () => {
+    const hole = await startBlackhole();
+    try {
+      const r = await prober(spec({ connectTimeoutMs: 300, timeoutMs: 2000 }), hole.port).probe();
+      expect(r).toMatchObject({ ok: false, reason: 'connect timeout after 300 ms' });
+      expect(r.latencyMs).toBeGreaterThanOrEqual(290);
+      expect(r.latencyMs).toBeLessThan(300 + SLACK);
+      const total = await prober(spec({ timeoutMs: 400 }), hole.port).probe();
+      expect(total).toMatchObject({ ok: false, reason: 'connect timeout after 400 ms' });
+    } finally {
+      await hole.close();
+    }
+  });
+
+  it('connect override probes another endpoint than the real server', async () => {
+    const dead = await closedPort();
+    const p = prober(spec({ connect: { address: '127.0.0.1', port: server.port } }), dead);
+    expect(await p.probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
+  });
+
+  it('binds the source address; an address not on this host is refused locally', async () => {
+    expect(await prober(spec({ bindAddress: '127.0.0.1' }), server.port).probe()).toMatchObject({ ok: true });
+    expect(await prober(spec({ bindAddress: '192.0.2.250' }), server.port).probe()).toMatchObject({ ok: false, reason: 'source address not available' });
+  });
+
+  it('leaves no connection open between probes', async () => {
+    const before = seen.connections;
+    const p = prober(spec(), server.port);
+    for (let i = 0; i < 20; i++) expect((await p.probe()).ok).toBe(true);
+    expect(seen.connections - before).toBe(20);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.open()).toBe(0);
+  });
+
+  it('retries do not open parallel connections and a closed prober refuses to probe', async () => {
+    const p = prober(spec(), server.port);
+    await p.close();
+    expect(await p.probe()).toMatchObject({ ok: false, reason: 'checker closed' });
+  });
+});
+
+describe('https checker', () => {
+  let certs: Certs;
+  const servers: RunningHttp[] = [];
+  const seen: Seen = { connections: 0 };
+  beforeAll(() => {
+    certs = makeCerts();
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+  async function https(pair: { key: string; cert: string }): Promise<number> {
+    const s = await startHttps(seen, pair);
+    servers.push(s);
+    return s.port;
+  }
+  const tls = (over: Partial<NonNullable<HttpCheckSpec['tls']>> = {}): HttpCheckSpec['tls'] => ({ verify: true, ca: certs.ca, sni: 'localhost', ...over });
+
+  it('verifies a good certificate against the CA and sends SNI', async () => {
+    const port = await https(certs.good);
+    expect(await prober(spec({ type: 'https', tls: tls() }), port).probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
+    expect(seen.servername).toBe('localhost');
+  });
+
+  it('takes SNI from the virtual host when none is set', async () => {
+    const port = await https(certs.good);
+    const r = await prober(spec({ type: 'https', host: 'www.example.test', tls: { verify: true, ca: certs.ca } }), port).probe();
+    expect(r).toMatchObject({ ok: true });
+    expect(seen.servername).toBe('www.example.test');
+  });
+
+  it('an expired certificate is down with a TLS reason, every time (no session resumption)', async () => {
+    const port = await https(certs.expired);
+    const p = prober(spec({ type: 'https', tls: tls() }), port);
+    for (let i = 0; i < 2; i++) expect(await p.probe()).toMatchObject({ ok: false, reason: 'TLS: certificate has expired' });
+  });
+
+  it('a self-signed certificate and a wrong name are down', async () => {
+    const self = await https(certs.selfSigned);
+    expect(await prober(spec({ type: 'https', tls: tls() }), self).probe()).toMatchObject({ ok: false, reason: 'TLS: self-signed certificate' });
+    const other = await https(certs.otherName);
+    const r = await prober(spec({ type: 'https', tls: tls() }), other).probe();
+    expect(r.ok).toBe(false);
+    expect(r.reason).toMatch(/^TLS: Hostname\/IP does not match certificate's altnames/);
+  });
+
+  it('verify off accepts the expired certificate', async () => {
+    const port = await https(certs.expired);
+    expect(await prober(spec({ type: 'https', tls: tls({ verify: false }) }), port).probe()).toMatchObject({ ok: true });
+  });
+
+  it('plain HTTP against a TLS port fails with a reason', async () => {
+    const port = await https(certs.good);
+    const r = await prober(spec({ timeoutMs: 800 }), port).probe();
+    expect(r.ok).toBe(false);
+    expect(r.reason).not.toBe('');
+  });
+});
