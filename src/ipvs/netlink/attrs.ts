@@ -3,7 +3,7 @@
  * Attribute order follows libipvs (ipvsadm) so that our messages can be compared byte for byte with the
  * ones ipvsadm sends (test/fixtures/ipvs-netlink); the kernel itself does not care about order.
  */
-import type { DestKey, DestSpec, DestState, Family, Forwarding, Protocol, SchedulerFlag, ServiceKey, ServiceSpec, ServiceState, Stats, TunnelType } from '../model.js';
+import type { DestKey, DestSpec, DestState, Family, Forwarding, Protocol, SchedulerFlag, ServiceKey, ServiceSpec, ServiceState, Stats, TunnelChecksum, TunnelType } from '../model.js';
 import type { IpvsInfo } from '../backend.js';
 import { addressToBytes, bytesToAddress, netmaskToPrefix, prefixToNetmask } from './address.js';
 import {
@@ -27,6 +27,8 @@ import { NlaError, NlaSet, nla, nlaBe16, nlaBe32, nlaNest, nlaString, nlaU16, nl
 const PROTO_NUM: Record<Protocol, number> = { tcp: IpProto.TCP, udp: IpProto.UDP, sctp: IpProto.SCTP };
 const FWD_NUM: Record<Forwarding, number> = { masq: FwdMethod.MASQ, local: FwdMethod.LOCALNODE, tunnel: FwdMethod.TUNNEL, route: FwdMethod.DROUTE };
 const TUN_NUM: Record<TunnelType, number> = { ipip: TunType.IPIP, gue: TunType.GUE, gre: TunType.GRE };
+/** IP_VS_TUNNEL_ENCAP_FLAG_*: nocsum is the absence of both bits. */
+const TUN_CSUM_FLAGS: Record<TunnelChecksum, number> = { nocsum: 0, csum: 0x1, remcsum: 0x2 };
 /** sh and mh name the same kernel bits differently (include/uapi/linux/ip_vs.h, ip_vs_mh.c). */
 const SCHED_FLAG_BIT: Record<SchedulerFlag, number> = {
   'sh-fallback': SvcFlag.SCHED1,
@@ -138,7 +140,7 @@ export function destAttr(dest: DestSpec): Buffer {
     nlaU32(DestAttr.WEIGHT, u32Field(dest.weight, 'weight')),
     nlaU8(DestAttr.TUN_TYPE, tunnel ? TUN_NUM[dest.tunnelType ?? 'ipip'] : TunType.IPIP),
     nlaBe16(DestAttr.TUN_PORT, tunnel ? checkPort(dest.tunnelPort ?? 0, 'tunnel') : 0),
-    nlaU16(DestAttr.TUN_FLAGS, 0), // no checksum options in the model: the kernel's default (nocsum)
+    nlaU16(DestAttr.TUN_FLAGS, tunnel ? TUN_CSUM_FLAGS[dest.tunnelChecksum ?? 'nocsum'] : 0),
     nlaU32(DestAttr.U_THRESH, u32Field(dest.upperThreshold, 'upper threshold')),
     nlaU32(DestAttr.L_THRESH, u32Field(dest.lowerThreshold, 'lower threshold')),
   ]);
@@ -271,13 +273,17 @@ export function decodeDest(attrs: NlaSet, serviceFamily: Family): DestState {
     persistConns: d.u32(DestAttr.PERSIST_CONNS) ?? 0,
   };
   if (forwarding === 'tunnel') {
-    // Tunnel type and port only mean something for tunnel forwarding; the kernel reports zeros otherwise.
+    // Same shape as the reconciler's normalised specs (spec-diff.ts normalizeDest): a tunnel always has a
+    // type, gue a port, gue/gre a checksum mode. The kernel reports zeros for the fields that do not apply.
     const tunNum = d.u8(DestAttr.TUN_TYPE) ?? TunType.IPIP;
     const tunnelType = TUN_NAME.get(tunNum);
     if (!tunnelType) throw new NlaError(`${d.where}: TUN_TYPE ${tunNum} is not ipip, gue or gre`);
     dest.tunnelType = tunnelType;
-    const tunPort = d.be16(DestAttr.TUN_PORT) ?? 0;
-    if (tunPort !== 0) dest.tunnelPort = tunPort;
+    if (tunnelType === 'gue') dest.tunnelPort = d.be16(DestAttr.TUN_PORT) ?? 0;
+    if (tunnelType !== 'ipip') {
+      const f = d.u16(DestAttr.TUN_FLAGS) ?? 0;
+      dest.tunnelChecksum = f & TUN_CSUM_FLAGS.remcsum ? 'remcsum' : f & TUN_CSUM_FLAGS.csum ? 'csum' : 'nocsum';
+    }
   }
   const stats = decodeStats(d, DestAttr.STATS, DestAttr.STATS64);
   if (stats) dest.stats = stats;

@@ -5,7 +5,8 @@
 import type { Logger } from 'pino';
 import { silentLogger } from '../../log/logger.js';
 import { IpvsError, type ApplyResult, type DumpOptions, type IpvsBackend, type IpvsInfo, type IpvsOp } from '../backend.js';
-import { destId, serviceId, type ServiceKey, type ServiceState } from '../model.js';
+import { serviceId, type ServiceKey, type ServiceState } from '../model.js';
+import { opError } from '../op-errors.js';
 import { decodeDaemon, decodeDest, decodeInfo, decodeService, type DaemonConfig } from './attrs.js';
 import { IPVS_GENL_NAME } from './constants.js';
 import { parseGenl } from './framing.js';
@@ -30,24 +31,6 @@ export const FAMILY_MISSING = 'IPVS generic netlink family not found: is the ip_
 
 type Operation = IpvsError['operation'];
 
-/** The object an operation concerns, as error messages name it. */
-export function describeOp(op: IpvsOp): { cmd: string; object: string } {
-  switch (op.op) {
-    case 'add-service':
-      return { cmd: 'NEW_SERVICE', object: serviceId(op.service.key) };
-    case 'edit-service':
-      return { cmd: 'SET_SERVICE', object: serviceId(op.service.key) };
-    case 'del-service':
-      return { cmd: 'DEL_SERVICE', object: serviceId(op.key) };
-    case 'add-dest':
-      return { cmd: 'NEW_DEST', object: `${destId(op.dest)} on ${serviceId(op.service)}` };
-    case 'edit-dest':
-      return { cmd: 'SET_DEST', object: `${destId(op.dest)} on ${serviceId(op.service)}` };
-    case 'del-dest':
-      return { cmd: 'DEL_DEST', object: `${destId(op.dest)} on ${serviceId(op.service)}` };
-  }
-}
-
 export function requestFor(op: IpvsOp): GenlRequest {
   switch (op.op) {
     case 'add-service':
@@ -66,20 +49,28 @@ export function requestFor(op: IpvsOp): GenlRequest {
 }
 
 /** A hint for errors whose errno alone misleads (the kernel says ENOENT for an unknown scheduler). */
-function hint(op: IpvsOp, code: string): string {
+function hint(op: IpvsOp, code: string): string | undefined {
   if (code === 'ENOENT' && (op.op === 'add-service' || op.op === 'edit-service')) {
     const s = op.service.scheduler;
-    return ` (scheduler "${s}" not known to the kernel: is module ip_vs_${s} available?)`;
+    return `scheduler "${s}" not known to the kernel: is module ip_vs_${s} available?`;
   }
-  return '';
+  return undefined;
 }
 
+/** Errors of operations other than IpvsOps: `FLUSH: ETIMEDOUT: no answer ...`. */
 export function toIpvsError(operation: Operation, text: string, err: unknown): IpvsError {
   if (err instanceof IpvsError) return err;
-  if (err instanceof NlRequestError) return new IpvsError(operation, err.code, `${text}: ${err.message}`);
-  if (err instanceof NlTransportError) return new IpvsError(operation, err.code, `${text}: ${err.message}`);
+  if (err instanceof NlRequestError || err instanceof NlTransportError) return new IpvsError(operation, err.code, `${text}: ${err.message}`);
   const message = err instanceof Error ? err.message : String(err);
   return new IpvsError(operation, 'EINVAL', `${text}: ${message}`);
+}
+
+/** `NEW_DEST 198.51.100.11:80 on tcp 203.0.113.1:80: EEXIST`, with the kernel's or our explanation in parentheses. */
+export function opFailure(op: IpvsOp, err: unknown): IpvsError {
+  if (err instanceof NlRequestError) return opError(op, err.code, err.extAck ?? hint(op, err.code));
+  if (err instanceof NlTransportError) return opError(op, err.code, err.message);
+  // Unencodable input (bad address, port out of range): reported as EINVAL, nothing was sent.
+  return opError(op, 'EINVAL', err instanceof Error ? err.message : String(err));
 }
 
 export interface NetlinkBackend extends IpvsBackend {
@@ -142,20 +133,11 @@ export async function createNetlinkBackend(opts: NetlinkBackendOptions = {}): Pr
   }
 
   async function applyOne(op: IpvsOp): Promise<IpvsError | undefined> {
-    let req: GenlRequest;
-    const { cmd, object } = describeOp(op);
     try {
-      req = requestFor(op);
-    } catch (err) {
-      // Unencodable input (bad address, port out of range): reported like a kernel EINVAL, nothing sent.
-      return toIpvsError(op, `${cmd} ${object}`, err);
-    }
-    try {
-      await send(req);
+      await send(requestFor(op));
       return undefined;
     } catch (err) {
-      const e = toIpvsError(op, `${cmd} ${object}`, err);
-      return hint(op, e.errno) ? new IpvsError(op, e.errno, e.message + hint(op, e.errno)) : e;
+      return opFailure(op, err);
     }
   }
 
