@@ -150,6 +150,6 @@ export function absPath() {
  * An issue from a rule that relates several keys. Tagged so that the loader's repair pass (which drops
  * reported keys to uncover further errors) never drops a key just because a rule mentioned it.
  */
-export function ruleIssue(ctx: z.RefinementCtx, path: (string | number)[], message: string): void {
-  ctx.addIssue({ code: 'custom', path, message, params: { rule: true } });
+export function ruleIssue(ctx: z.RefinementCtx, path: (string | number)[], message: string, atKey = false): void {
+  ctx.addIssue({ code: 'custom', path, message, params: atKey ? { rule: true, atKey } : { rule: true } });
 }

@@ -168,8 +168,8 @@ export function explainZodIssues(schema: z.ZodType, data: unknown, issues: reado
       continue;
     }
     if (!ZOD_DEFAULT.test(iss.message)) {
-      const rule = iss.code === 'custom' && (iss.params as { rule?: boolean } | undefined)?.rule === true;
-      out.push(rule ? { path, message: iss.message, rule } : { path, message: iss.message });
+      const params = iss.code === 'custom' ? (iss.params as { rule?: boolean; atKey?: boolean } | undefined) : undefined;
+      out.push({ path, message: iss.message, ...(params?.rule ? { rule: true } : {}), ...(params?.atKey ? { atKey: true } : {}) });
       continue;
     }
     const value = valueAt(data, path);

@@ -34,13 +34,11 @@ export function readYaml(text: string, env: NodeJS.ProcessEnv): YamlSource {
         problems.push({ pos: nodePos(lineCounter, node), message: r.message, path: ancestryPath(ancestry, node) });
         return;
       }
-      if (r.used.length > 0) {
-        node.value = r.value;
-        // Short values would redact innocent text everywhere; secrets this short are warned about elsewhere.
-        for (const name of r.used) {
-          const v = env[name];
-          if (v !== undefined && v.length >= 3) secrets.push(v);
-        }
+      node.value = r.value;
+      // Short values would redact innocent text everywhere; a 1-2 character secret is no secret anyway.
+      for (const name of r.used) {
+        const v = env[name];
+        if (v !== undefined && v.length >= 3) secrets.push(v);
       }
     },
   });

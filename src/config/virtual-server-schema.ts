@@ -125,19 +125,19 @@ function netmaskPrefix(raw: number | string | undefined, family: 4 | 6): { prefi
   return { prefix };
 }
 
-type Report = (path: PathSegment[], message: string) => void;
+type Report = (path: PathSegment[], message: string, atKey?: boolean) => void;
 
 /** checkSchema on a raw mapping, issues reported under `base`. */
 function parseCheck(raw: Record<string, unknown>, base: PathSegment[], report: Report): { check?: CheckConfig; issues: PathIssue[] } {
   const r = checkSchema.safeParse(raw);
   if (r.success) return { check: r.data, issues: [] };
   const issues = explainZodIssues(checkSchema, raw, r.error.issues);
-  for (const i of issues) report([...base, ...i.path], i.message);
+  for (const i of issues) report([...base, ...i.path], i.message, i.atKey);
   return { issues };
 }
 
 function resolve(vs: VirtualServerInput, ctx: z.RefinementCtx): VirtualServerConfig {
-  const report: Report = (path, message) => ruleIssue(ctx, path, message);
+  const report: Report = (path, message, atKey) => ruleIssue(ctx, path, message, atKey);
 
   // Exactly one way to identify the service.
   if (vs.address !== undefined && vs.fwmark !== undefined) report(['fwmark'], 'use either address or fwmark, not both');
@@ -222,8 +222,8 @@ function resolve(vs: VirtualServerInput, ctx: z.RefinementCtx): VirtualServerCon
       for (const iss of r.issues) {
         const key = iss.path[0];
         const own = key === undefined || (typeof key === 'string' && key in rs.check);
-        if (own) report(at('check', ...iss.path), iss.message);
-        else if (!vsMessages.has(`${iss.path.join('.')}\u0000${iss.message}`)) report(at('check', ...iss.path), `${iss.message}; inherited from the virtual server's check`);
+        if (own) report(at('check', ...iss.path), iss.message, iss.atKey);
+        else if (!vsMessages.has(`${iss.path.join('.')}\u0000${iss.message}`)) report(at('check', ...iss.path), `${iss.message}; inherited from the virtual server's check`, iss.atKey);
       }
     }
     if (check && ra.port === 0 && check.type !== 'script' && check.connect === undefined) {
