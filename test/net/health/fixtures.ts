@@ -157,7 +157,7 @@ export async function startHttps(seen: Seen, pair: { key: string; cert: string }
 }
 
 /** TCP: greets with "220 ready\r\n" on connect, echoes "PONG" to "PING". */
-export async function startTcp(): Promise<Running & { open(): number }> {
+export async function startTcp(): Promise<RunningHttp> {
   const sockets = new Set<Socket>();
   const server = createTcpServer((s) => {
     sockets.add(s);
