@@ -1,0 +1,28 @@
+import { Command, Option } from 'commander';
+import { VERSION } from '../version.js';
+import { registerCheck } from './commands/check.js';
+import { registerRun } from './commands/run.js';
+
+export const DEFAULT_CONFIG = '/etc/lvskeep/lvskeep.yaml';
+
+/** Options every command that reads the config shares. */
+export function configOption(): Option {
+  return new Option('-c, --config <file>', 'configuration file').default(DEFAULT_CONFIG);
+}
+
+export function logOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
+    .addOption(new Option('--log-format <format>', 'json lines (default) or pretty for people').choices(['json', 'pretty']));
+}
+
+export function buildProgram(): Command {
+  const program = new Command('lvskeep')
+    .description('Health-checking high-availability agent for LVS/IPVS directors')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false });
+  registerCheck(program);
+  registerRun(program);
+  return program;
+}
