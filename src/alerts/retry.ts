@@ -40,12 +40,15 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 
-/** The wait before the next attempt: the receiver's Retry-After, when it sent one, replaces our own backoff. */
+/**
+ * The wait before the next attempt: never sooner than the receiver's Retry-After, and never sooner than our own
+ * backoff either, so `Retry-After: 0` from a failing receiver cannot turn retries into a busy loop.
+ */
 export function nextRetryDelay(
   attempt: number,
   retryAfterMs: number | undefined,
   policy: BackoffPolicy,
   random: () => number,
 ): number {
-  return retryAfterMs ?? backoffDelay(attempt, policy, random);
+  return Math.max(retryAfterMs ?? 0, backoffDelay(attempt, policy, random));
 }

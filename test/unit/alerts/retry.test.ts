@@ -43,9 +43,10 @@ describe('parseRetryAfter', () => {
 });
 
 describe('nextRetryDelay', () => {
-  it('uses Retry-After when the receiver sent one, our backoff otherwise', () => {
+  it('waits at least Retry-After, and at least our own backoff', () => {
     expect(nextRetryDelay(0, 4000, policy, () => 1)).toBe(4000);
-    expect(nextRetryDelay(4, 200, policy, () => 1)).toBe(200);
+    expect(nextRetryDelay(4, 200, policy, () => 1)).toBe(16_000);
+    expect(nextRetryDelay(0, 0, policy, () => 0)).toBe(500); // Retry-After: 0 is no licence to spin
     expect(nextRetryDelay(2, undefined, policy, () => 1)).toBe(4000);
   });
 });
