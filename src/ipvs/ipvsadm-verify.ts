@@ -10,26 +10,33 @@ import { destDifferences, normalizeDest, normalizeServiceSpec, serviceDifference
  * Pure: unit-tested against captured ipvsadm messages.
  */
 
-/** ipvsadm v1.31 messages (libipvs ipvs_strerror and its own checks) and the errno behind each. */
-const MESSAGES: readonly [RegExp, IpvsErrno][] = [
-  [/Service already exists/, 'EEXIST'],
-  [/Destination already exists/, 'EEXIST'],
-  [/Service not defined/, 'ESRCH'],
-  [/No such service/, 'ESRCH'],
-  [/No such destination/, 'ENOENT'],
-  [/Scheduler or persistence engine not found/, 'ENOENT'],
+type OpKind = IpvsOp['op'];
+
+/**
+ * ipvsadm v1.31 messages (libipvs ipvs_strerror and its own checks), the errno behind each and the ops that
+ * can print it (undefined: any op).
+ */
+const MESSAGES: readonly [RegExp, IpvsErrno, OpKind[]?][] = [
+  [/Service already exists/, 'EEXIST', ['add-service']],
+  [/Destination already exists/, 'EEXIST', ['add-dest']],
+  [/Service not defined/, 'ESRCH', ['add-dest', 'edit-dest', 'del-dest']],
+  [/No such service/, 'ESRCH', ['edit-service', 'del-service']],
+  [/No such destination/, 'ENOENT', ['edit-dest', 'del-dest']],
+  [/Scheduler or persistence engine not found/, 'ENOENT', ['add-service', 'edit-service']],
   [/Permission denied/, 'EPERM'],
   [/Protocol not available|Can't initialize ipvs/, 'ENOPROTOOPT'],
   [/Memory allocation problem/, 'ENOMEM'],
   [/Operation not supported with IPv6/, 'EOPNOTSUPP'],
   [/Operation not supported with specified address family/, 'EAFNOSUPPORT'],
-  [/out of range/, 'ERANGE'],
+  [/out of range/, 'ERANGE', ['add-dest', 'edit-dest']],
   [/Invalid operation|illegal|invalid|Illegal|You need to supply|only for|Try `ipvsadm -h'/, 'EINVAL'],
 ];
 
 export interface IpvsadmMessage {
   text: string;
   errno: IpvsErrno;
+  /** The ops that can print this message; undefined when any can. */
+  kinds?: OpKind[];
 }
 
 /** Each non-empty stderr line with the errno it stands for (EIO when unknown). */
@@ -38,7 +45,10 @@ export function parseIpvsadmMessages(stderr: string): IpvsadmMessage[] {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('Are you sure that IP Virtual Server'))
-    .map((text) => ({ text, errno: MESSAGES.find(([re]) => re.test(text))?.[1] ?? 'EIO' }));
+    .map((text) => {
+      const known = MESSAGES.find(([re]) => re.test(text));
+      return known?.[2] ? { text, errno: known[1], kinds: known[2] } : { text, errno: known?.[1] ?? 'EIO' };
+    });
 }
 
 export function errnoOfMessage(text: string): IpvsErrno {
@@ -123,19 +133,32 @@ export function verifyRestore(ops: readonly IpvsOp[], after: readonly ServiceSta
   }
   const result: ApplyResult = { applied: [], failed: [] };
   const distinct = [...new Set(messages.map((m) => m.errno))];
+  // ipvsadm prints one message per failed line, in line order: pair failed ops with messages in order,
+  // skipping messages that this kind of op cannot print.
+  let next = 0;
   ops.forEach((op, i) => {
     const v = verdict[i] as Check;
     if (v.ok) {
       result.applied.push(op);
       return;
     }
-    let errno = v.errno;
+    const fits = (m: IpvsadmMessage) => (m.kinds === undefined || m.kinds.includes(op.op)) && (v.errno === undefined || m.errno === v.errno);
+    let message: IpvsadmMessage | undefined;
+    for (let k = next; k < messages.length; k++) {
+      const m = messages[k] as IpvsadmMessage;
+      if (fits(m)) {
+        message = m;
+        next = k + 1;
+        break;
+      }
+    }
+    let errno = v.errno ?? message?.errno;
     if (errno === undefined) {
       const plausible = ['EPERM', 'ENOPROTOOPT', ...PLAUSIBLE[op.op]];
       errno = plausible.find((e) => distinct.includes(e)) ?? (distinct.length === 1 ? distinct[0] : 'EIO');
     }
-    const message = messages.find((m) => m.errno === errno)?.text ?? (messages.length > 0 ? `ipvsadm said: ${messages.map((m) => m.text).join(' | ')}` : 'not in the table read back after ipvsadm -R');
-    result.failed.push({ op, error: opError(op, errno ?? 'EIO', message) });
+    const detail = message?.text ?? (messages.length > 0 ? `ipvsadm said: ${messages.map((m) => m.text).join(' | ')}` : 'not in the table read back after ipvsadm -R');
+    result.failed.push({ op, error: opError(op, errno ?? 'EIO', detail) });
   });
   return result;
 }
