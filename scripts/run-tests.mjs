@@ -119,11 +119,10 @@ async function runUnit(reportPath) {
   return countsFrom('unit', reportPath, code);
 }
 
-// Inside the private mount namespace: a tmpfs on /run/netns keeps `ip netns add` mounts off the host.
-const NET_SANDBOX = 'set -e; mkdir -p /run/netns; mount -t tmpfs lvskeep-netns /run/netns; ip link set lo up; exec "$@"';
+const NET_SANDBOX = join(REPO_ROOT, 'scripts', 'net-sandbox.sh');
 
 async function runNet(reportPath) {
-  const argv = ['unshare', '--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', NET_SANDBOX, 'sh', process.execPath, ...vitestArgs('net', reportPath)];
+  const argv = ['unshare', '--net', '--mount', '--propagation', 'private', '--', 'bash', NET_SANDBOX, process.execPath, ...vitestArgs('net', reportPath)];
   const code = await runInherited(argv, NET_TIMEOUT_MS);
   return countsFrom('net', reportPath, code);
 }
