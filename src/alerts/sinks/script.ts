@@ -63,15 +63,23 @@ export function runScript(argv: string[], env: Record<string, string>, signal: A
       if (killTimer) clearTimeout(killTimer);
       resolve(out);
     };
-    const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Own process group, so a timeout kills what the script started too (a shell's `sleep`, a `curl`).
+    const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const killGroup = (sig: NodeJS.Signals): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, sig);
+      } catch {
+        child.kill(sig); // group already gone, or spawn failed: fall back to the process itself
+      }
+    };
     const keep = (chunk: Buffer): void => {
       if (output.length < MAX_OUTPUT) output += chunk.toString('utf8').slice(0, MAX_OUTPUT - output.length);
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     const onAbort = (): void => {
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+      killGroup('SIGTERM');
+      killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
       killTimer.unref();
     };
     signal.addEventListener('abort', onAbort, { once: true });
