@@ -177,10 +177,12 @@ function enterMaster(st: Step, reason: string): void {
   const vipsHeld = st.s.holdingVips;
   st.cancelTimer('master-down');
   st.cancelTimer('step-down');
+  st.set({ state: 'Master', holdingVips: true, wantsMaster: false, preemptSuppressed: false, preemptDelayUntil: undefined, master: undefined, since: st.now, reason });
+  // VIPs before the first advert (RFC 5798 6.4.2 sends first): a stepping-down master releases its copy as soon
+  // as it hears us, so ours must already be in place for the hand-over to be make-before-break.
+  st.actions.push({ type: 'become-master', from, reason, acceptMode: st.s.config.acceptMode, vipsHeld });
   st.send(st.s.priority);
   st.setTimer('advert', st.now + advertIntervalMs(st.s.config.intervalCs));
-  st.set({ state: 'Master', holdingVips: true, wantsMaster: false, preemptSuppressed: false, preemptDelayUntil: undefined, master: undefined, since: st.now, reason });
-  st.actions.push({ type: 'become-master', from, reason, acceptMode: st.s.config.acceptMode, vipsHeld });
 }
 
 /** Enter Backup with a fresh Master_Down timer; VIPs released unless `keepVips` (make-before-break). */
