@@ -42,9 +42,9 @@ const digest = text('an md5 or sha256 hex digest').transform((s, ctx): Digest =>
 
 const httpExpect = z
   .strictObject({
+    // A single code or range may be written without a list.
     status: z
-      .union([statusItem, z.array(statusItem).min(1, { error: 'list at least one status' })])
-      .transform((v) => (Array.isArray(v) ? v : [v]))
+      .preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(statusItem).min(1, { error: 'list at least one status' }))
       .default([{ from: 200, to: 299 }]),
     body: regexText.optional(),
     digest: digest.optional(),
@@ -105,8 +105,10 @@ const dnsCheck = z
   .superRefine(timeoutBelowInterval);
 
 export const checkSchema = z.discriminatedUnion('type', [httpCheck, httpsCheck, tcpCheck, scriptCheck, dnsCheck], {
-  error: (iss) =>
-    iss.input === undefined ? `check needs a type: one of ${CHECK_TYPES.join(', ')}` : `check type must be one of ${CHECK_TYPES.join(', ')}`,
+  error: (iss) => {
+    const typed = iss.input !== null && typeof iss.input === 'object' && 'type' in iss.input;
+    return typed ? `check type must be one of ${CHECK_TYPES.join(', ')}` : `check needs a type: one of ${CHECK_TYPES.join(', ')}`;
+  },
 });
 
 /** Which check types accept each key, for "not valid for type tcp" messages. */
