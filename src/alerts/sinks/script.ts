@@ -86,6 +86,9 @@ export function runScript(argv: string[], env: Record<string, string>, signal: A
     if (signal.aborted) onAbort();
     child.on('error', (err) => done({ ok: false, retryable: false, error: `script ${file}: ${errorMessage(err)}` }));
     child.on('close', (code, sig) => {
+      // A child forked while the group was being signalled can outlive the script; after a timeout nothing
+      // of the run may stay behind.
+      if (signal.aborted) killGroup('SIGKILL');
       if (code === 0) return done({ ok: true });
       const why = signal.aborted ? 'timed out' : sig ? `killed by ${sig}` : `exit status ${code}`;
       const tail = output.trim().split('\n').slice(-3).join(' | ');
