@@ -21,6 +21,10 @@ interface AgentArgs {
   intervalMs?: number;
   payloadHex: string;
   timeoutMs: number;
+  /** recv: close the transport synchronously inside the listener of the last expected packet. */
+  closeInListener?: boolean;
+  /** recv: print only a summary, not one line per packet (floods). */
+  quiet?: boolean;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as AgentArgs;
@@ -69,13 +73,17 @@ async function main(): Promise<void> {
   let seen = 0;
   await new Promise<void>((resolve) => {
     transport.onPacket((p) => {
-      emit({ event: 'packet', hex: p.bytes.toString('hex'), src: p.src, dst: p.dst, ttl: p.ttlOrHopLimit, ifindex: p.ifindex });
+      if (!args.quiet) emit({ event: 'packet', hex: p.bytes.toString('hex'), src: p.src, dst: p.dst, ttl: p.ttlOrHopLimit, ifindex: p.ifindex });
       seen += 1;
-      if (seen >= args.count) resolve();
+      if (seen >= args.count) {
+        // Closing from inside the native receive callback must neither crash nor deliver more packets.
+        if (args.closeInListener) void transport.close();
+        resolve();
+      }
     });
     emit({ event: 'ready' });
   });
-  emit({ event: 'done', stats: transport.stats() });
+  emit({ event: 'done', seen, stats: transport.stats() });
   await transport.close();
 }
 
