@@ -1,0 +1,214 @@
+/**
+ * Runs thousands of periodic checks: each on its own interval with jitter, first starts spread over one
+ * interval (so a restart does not fire every check in the same millisecond), never overlapping with itself,
+ * at most `maxConcurrent` in flight (the rest wait in a FIFO holding each check at most once). Timers are
+ * injectable; `stop()` clears every timer, aborts every run, waits for them and closes every check.
+ */
+import { errorMessage } from '../util/errors.js';
+import type { ProbeResult } from './types.js';
+
+/** Opaque timer handle of a TimerApi. */
+export type TimerHandle = unknown;
+
+export interface TimerApi {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export const realTimers: TimerApi = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface ScheduledCheck {
+  id: string;
+  intervalMs: number;
+  jitterPercent: number;
+  /** One check (retries included). Should resolve, and soon after `signal` aborts. */
+  run(signal: AbortSignal): Promise<ProbeResult>;
+  onResult?(result: ProbeResult, at: number): void;
+  /** Release sockets/agents; called on remove() and stop(). */
+  close?(): Promise<void>;
+}
+
+export interface SchedulerOptions {
+  timers?: TimerApi;
+  maxConcurrent?: number;
+  /** Uniform [0, 1); injectable for reproducible spreading in tests. */
+  random?: () => number;
+  /** A callback (onResult, close) threw: reported here instead of crashing the loop. */
+  onError?: (checkId: string, where: string, err: unknown) => void;
+  /** Longest stop() waits for in-flight runs to settle after aborting them. */
+  stopGraceMs?: number;
+}
+
+interface Entry {
+  check: ScheduledCheck;
+  timer?: TimerHandle;
+  queued: boolean;
+  running?: { ctl: AbortController; done: Promise<void> };
+  removed: boolean;
+}
+
+export interface SchedulerStats {
+  checks: number;
+  running: number;
+  queued: number;
+}
+
+export class CheckScheduler {
+  private readonly timers: TimerApi;
+  private readonly maxConcurrent: number;
+  private readonly random: () => number;
+  private readonly onError: NonNullable<SchedulerOptions['onError']>;
+  private readonly stopGraceMs: number;
+  private readonly entries = new Map<string, Entry>();
+  private queue: Entry[] = [];
+  private queueHead = 0;
+  private inFlight = 0;
+  private started = false;
+  private stopped = false;
+
+  constructor(opts: SchedulerOptions = {}) {
+    this.timers = opts.timers ?? realTimers;
+    this.maxConcurrent = Math.max(1, Math.floor(opts.maxConcurrent ?? 256));
+    this.random = opts.random ?? Math.random;
+    this.onError = opts.onError ?? (() => undefined);
+    this.stopGraceMs = opts.stopGraceMs ?? 5000;
+  }
+
+  add(check: ScheduledCheck): void {
+    if (this.stopped) throw new Error(`scheduler: add(${check.id}) after stop()`);
+    if (this.entries.has(check.id)) throw new Error(`scheduler: check id ${check.id} already added`);
+    if (!(check.intervalMs > 0)) throw new Error(`scheduler: check ${check.id}: intervalMs ${check.intervalMs} must be > 0`);
+    const entry: Entry = { check, queued: false, removed: false };
+    this.entries.set(check.id, entry);
+    if (this.started) this.schedule(entry, this.firstDelay(check));
+  }
+
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    for (const entry of this.entries.values()) this.schedule(entry, this.firstDelay(entry.check));
+  }
+
+  async remove(id: string): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    this.entries.delete(id);
+    await this.retire(entry);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.queue = [];
+    this.queueHead = 0;
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    await Promise.all(all.map((e) => this.retire(e)));
+  }
+
+  stats(): SchedulerStats {
+    return { checks: this.entries.size, running: this.inFlight, queued: this.queue.length - this.queueHead };
+  }
+
+  /** Stop one entry for good: no timer, not queued, run aborted and awaited (bounded), check closed. */
+  private async retire(entry: Entry): Promise<void> {
+    entry.removed = true;
+    if (entry.timer !== undefined) this.timers.clearTimeout(entry.timer);
+    entry.timer = undefined;
+    entry.queued = false; // a queued entry is skipped when dequeued
+    if (entry.running) {
+      entry.running.ctl.abort(new Error('check stopped'));
+      await this.bounded(entry.running.done);
+    }
+    try {
+      await entry.check.close?.();
+    } catch (err) {
+      this.onError(entry.check.id, 'close', err);
+    }
+  }
+
+  private async bounded(p: Promise<void>): Promise<void> {
+    let handle: TimerHandle | undefined;
+    const grace = new Promise<void>((resolve) => {
+      handle = this.timers.setTimeout(resolve, this.stopGraceMs);
+    });
+    await Promise.race([p, grace]);
+    this.timers.clearTimeout(handle);
+  }
+
+  /** Spread first runs uniformly over one interval. */
+  private firstDelay(check: ScheduledCheck): number {
+    return Math.floor(this.random() * check.intervalMs);
+  }
+
+  /** The interval stretched or shrunk by up to jitterPercent. */
+  private jittered(check: ScheduledCheck): number {
+    const j = Math.min(Math.max(check.jitterPercent, 0), 100) / 100;
+    return Math.max(1, Math.round(check.intervalMs * (1 + (this.random() * 2 - 1) * j)));
+  }
+
+  private schedule(entry: Entry, delayMs: number): void {
+    if (entry.removed || this.stopped) return;
+    entry.timer = this.timers.setTimeout(() => {
+      entry.timer = undefined;
+      this.due(entry);
+    }, Math.max(0, delayMs));
+  }
+
+  private due(entry: Entry): void {
+    if (entry.removed || this.stopped || entry.running || entry.queued) return;
+    if (this.inFlight < this.maxConcurrent) return this.launch(entry);
+    entry.queued = true;
+    this.queue.push(entry);
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxConcurrent && this.queueHead < this.queue.length) {
+      const entry = this.queue[this.queueHead++];
+      if (!entry || !entry.queued || entry.removed) continue;
+      entry.queued = false;
+      this.launch(entry);
+    }
+    // Compact now and then so the array does not grow without bound.
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private launch(entry: Entry): void {
+    const check = entry.check;
+    const startedAt = this.timers.now();
+    const ctl = new AbortController();
+    this.inFlight++;
+    const done = (async (): Promise<void> => {
+      let result: ProbeResult;
+      try {
+        result = await check.run(ctl.signal);
+      } catch (err) {
+        result = { ok: false, latencyMs: 0, reason: `check threw: ${errorMessage(err)}` };
+      }
+      if (!entry.removed) {
+        try {
+          check.onResult?.(result, this.timers.now());
+        } catch (err) {
+          this.onError(check.id, 'onResult', err);
+        }
+      }
+    })().finally(() => {
+      this.inFlight--;
+      entry.running = undefined;
+      if (!entry.removed && !this.stopped) {
+        // Next start one (jittered) interval after this start; right away if the run took longer than that.
+        this.schedule(entry, startedAt + this.jittered(check) - this.timers.now());
+      }
+      this.pump();
+    }).catch((err: unknown) => this.onError(check.id, 'scheduler', err));
+    entry.running = { ctl, done };
+  }
+}

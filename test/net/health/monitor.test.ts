@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HealthMonitor } from '../../../src/health/monitor.js';
+import type { HealthTransition } from '../../../src/health/state.js';
+import type { CheckSpec, CommonCheckSpec } from '../../../src/health/types.js';
+import { closedPort, startHttp, startTcp, type RunningHttp, type Seen } from './fixtures.js';
+
+const common: CommonCheckSpec = { intervalMs: 200, timeoutMs: 1000, rise: 1, fall: 1, retries: 0, retryDelayMs: 0, assume: 'down', jitterPercent: 10 };
+
+function resources(kind: string): number {
+  return process.getActiveResourcesInfo().filter((r) => r === kind).length;
+}
+
+describe('health monitor on real sockets', () => {
+  let http: RunningHttp;
+  let tcp: RunningHttp;
+  const seen: Seen = { connections: 0 };
+  beforeAll(async () => {
+    http = await startHttp(seen);
+    tcp = await startTcp();
+  });
+  afterAll(async () => {
+    await http.close();
+    await tcp.close();
+  });
+
+  it('runs hundreds of checks, reports transitions, and stop() leaves no timers or sockets', async () => {
+    const timersBefore = resources('Timeout');
+    const socketsBefore = resources('TCPSocketWrap');
+    const dead = await closedPort();
+    const transitions = new Map<string, HealthTransition[]>();
+    const m = new HealthMonitor({
+      maxConcurrent: 64,
+      onTransition: (id, t) => transitions.set(id, [...(transitions.get(id) ?? []), t]),
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const kind = i % 3;
+      const spec: CheckSpec =
+        kind === 0
+          ? { ...common, type: 'http', method: 'GET', path: '/ok', expect: { status: [] }, headers: {} }
+          : { ...common, type: 'tcp' };
+      const port = kind === 0 ? http.port : kind === 1 ? tcp.port : dead;
+      const id = `rs${i}`;
+      ids.push(id);
+      m.add({ id, spec, target: { address: '127.0.0.1', port, virtualServer: 'tcp 203.0.113.1:80' } });
+    }
+    m.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    await m.stop();
+    for (const [i, id] of ids.entries()) {
+      const want = i % 3 === 2 ? 'down' : 'up';
+      expect(m.state(id)?.status, id).toBe(want);
+      expect(m.state(id)?.assumed, id).toBe(false);
+      if (want === 'up') expect(transitions.get(id)?.[0], id).toMatchObject({ from: 'down', to: 'up' });
+      else expect(m.state(id)?.lastReason).toBe('connection refused');
+    }
+    // The server side learns of the last closes a moment later; poll briefly.
+    for (let i = 0; i < 40 && http.open() + tcp.open() > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(http.open(), 'http server connections').toBe(0);
+    expect(tcp.open(), 'tcp server connections').toBe(0);
+    expect(resources('TCPSocketWrap')).toBeLessThanOrEqual(socketsBefore);
+    expect(resources('Timeout')).toBeLessThanOrEqual(timersBefore);
+  });
+});

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { CheckScheduler, type ScheduledCheck } from '../../../src/health/scheduler.js';
+import type { ProbeResult } from '../../../src/health/types.js';
+import { FakeTimers, seeded } from './fake-timers.js';
+
+interface Log {
+  starts: Map<string, number[]>;
+  maxConcurrent: number;
+  current: number;
+  perId: Map<string, number>;
+  overlap: boolean;
+  aborted: number;
+  closed: number;
+  results: number;
+}
+
+/** A check whose run takes `durationMs` on the fake clock (or ends early on abort). */
+function fakeCheck(timers: FakeTimers, log: Log, id: string, intervalMs: number, durationMs: number, jitterPercent = 0): ScheduledCheck {
+  return {
+    id,
+    intervalMs,
+    jitterPercent,
+    run: (signal) =>
+      new Promise<ProbeResult>((resolve) => {
+        log.starts.set(id, [...(log.starts.get(id) ?? []), timers.now()]);
+        log.current++;
+        log.maxConcurrent = Math.max(log.maxConcurrent, log.current);
+        const mine = (log.perId.get(id) ?? 0) + 1;
+        log.perId.set(id, mine);
+        if (mine > 1) log.overlap = true;
+        const end = (ok: boolean): void => {
+          log.current--;
+          log.perId.set(id, (log.perId.get(id) ?? 1) - 1);
+          timers.clearTimeout(h);
+          resolve({ ok, latencyMs: durationMs, reason: ok ? 'ok' : 'aborted' });
+        };
+        const h = timers.setTimeout(() => end(true), durationMs);
+        signal.addEventListener('abort', () => {
+          log.aborted++;
+          end(false);
+        }, { once: true });
+      }),
+    onResult: () => {
+      log.results++;
+    },
+    close: async () => {
+      log.closed++;
+    },
+  };
+}
+
+function newLog(): Log {
+  return { starts: new Map(), maxConcurrent: 0, current: 0, perId: new Map(), overlap: false, aborted: 0, closed: 0, results: 0 };
+}
+
+describe('check scheduler', () => {
+  it('spreads the first runs of thousands of checks over one interval', async () => {
+    const timers = new FakeTimers();
+    const log = newLog();
+    const s = new CheckScheduler({ timers, random: seeded(1), maxConcurrent: 10_000 });
+    for (let i = 0; i < 5000; i++) s.add(fakeCheck(timers, log, `c${i}`, 10_000, 5));
+    s.start();
+    await timers.advance(9_999);
+    const firsts = [...log.starts.values()].map((v) => v[0] ?? -1);
+    expect(firsts.length).toBe(5000);
+    const perSecond = new Array(10).fill(0) as number[];
+    const perMs = new Map<number, number>();
+    for (const t of firsts) {
+      perSecond[Math.floor(t / 1000)]! += 1;
+      perMs.set(t, (perMs.get(t) ?? 0) + 1);
+    }
+    for (const n of perSecond) expect(n).toBeGreaterThan(400); // uniform: 500 per second
+    for (const n of perSecond) expect(n).toBeLessThan(600);
+    expect(Math.max(...perMs.values())).toBeLessThanOrEqual(6); // not a burst in one millisecond
+    await s.stop();
+  });
+
+  it('keeps the interval from start to start, with jitter inside its percent', async () => {
+    const timers = new FakeTimers();
+    const log = newLog();
+    const s = new CheckScheduler({ timers, random: seeded(2) });
+    s.add(fakeCheck(timers, log, 'exact', 1000, 100));
+    s.add(fakeCheck(timers, log, 'jitter', 1000, 100, 10));
+    s.start();
+    await timers.advance(30_000);
+    const gaps = (id: string): number[] => {
+      const st = log.starts.get(id) ?? [];
+      return st.slice(1).map((t, i) => t - (st[i] ?? 0));
+    };
+    expect(new Set(gaps('exact'))).toEqual(new Set([1000]));
+    const j = gaps('jitter');
+    expect(j.length).toBeGreaterThan(25);
+    for (const g of j) {
+      expect(g).toBeGreaterThanOrEqual(900);
+      expect(g).toBeLessThanOrEqual(1100);
+    }
+    expect(new Set(j).size).toBeGreaterThan(5);
+    await s.stop();
+  });
+
+  it('never overlaps a check with itself when it runs longer than its interval', async () => {
+    const timers = new FakeTimers();
+    const log = newLog();
+    const s = new CheckScheduler({ timers, random: seeded(3) });
+    s.add(fakeCheck(timers, log, 'slow', 1000, 2500));
+    s.start();
+    await timers.advance(20_000);
+    expect(log.overlap).toBe(false);
+    const st = log.starts.get('slow') ?? [];
+    expect(st.length).toBeGreaterThanOrEqual(7);
+    for (let i = 1; i < st.length; i++) expect((st[i] ?? 0) - (st[i - 1] ?? 0)).toBe(2500);
+    await s.stop();
+  });
+
+  it('bounds concurrency and still runs every check (FIFO)', async () => {
+    const timers = new FakeTimers();
+    const log = newLog();
+    const s = new CheckScheduler({ timers, random: seeded(4), maxConcurrent: 8 });
+    for (let i = 0; i < 200; i++) s.add(fakeCheck(timers, log, `c${i}`, 1000, 400));
+    s.start();
+    await timers.advance(500);
+    expect(s.stats().running).toBe(8);
+    expect(s.stats().queued).toBeGreaterThan(0);
+    await timers.advance(30_000);
+    expect(log.maxConcurrent).toBe(8);
+    expect(log.overlap).toBe(false);
+    const runs = [...log.starts.values()].map((v) => v.length);
+    expect(runs.length).toBe(200);
+    // 8 slots x 400 ms -> 20 checks/s for 200 checks: every check ran about 3 times in 30.5 s, none starved
+    expect(Math.min(...runs)).toBeGreaterThanOrEqual(2);
+    expect(s.stats().queued).toBeLessThanOrEqual(200);
+    await s.stop();
+  });
+
+  it('stop() aborts in-flight runs, closes every check, and leaves no timers', async () => {
+    const timers = new FakeTimers();
+    const log = newLog();
+    const s = new CheckScheduler({ timers, random: seeded(5), maxConcurrent: 3 });
+    for (let i = 0; i < 10; i++) s.add(fakeCheck(timers, log, `c${i}`, 1000, 5000));
+    s.start();
+    await timers.advance(1500);
+    expect(s.stats().running).toBe(3);
+    await s.stop();
+    expect(log.aborted).toBe(3);
+    expect(log.closed).toBe(10);
+    expect(timers.size).toBe(0);
+    expect(s.stats()).toEqual({ checks: 0, running: 0, queued: 0 });
+    const before = log.results;
+    await timers.advance(10_000);
+    expect(log.results).toBe(before);
+    expect(() => s.add(fakeCheck(timers, log, 'late', 1000, 1))).toThrow(/after stop/);
+  });
+
+  it('remove() stops one check; a throwing run or onResult does not stop the others', async () => {
+    const timers = new FakeTimers();
+    const log = newLog();
+    const errors: string[] = [];
+    const s = new CheckScheduler({ timers, random: seeded(6), onError: (id, where) => errors.push(`${id}:${where}`) });
+    s.add(fakeCheck(timers, log, 'keep', 1000, 10));
+    s.add(fakeCheck(timers, log, 'gone', 1000, 10));
+    const results: ProbeResult[] = [];
+    s.add({ id: 'throws', intervalMs: 1000, jitterPercent: 0, run: async () => { throw new Error('kaput'); }, onResult: (r) => { results.push(r); throw new Error('listener bug'); } });
+    s.start();
+    await timers.advance(2000);
+    await s.remove('gone');
+    const goneRuns = log.starts.get('gone')?.length ?? 0;
+    await timers.advance(5000);
+    expect(log.starts.get('gone')?.length).toBe(goneRuns);
+    expect(log.starts.get('keep')?.length).toBeGreaterThanOrEqual(6);
+    expect(results[0]).toMatchObject({ ok: false, reason: 'check threw: kaput' });
+    expect(errors).toContain('throws:onResult');
+    expect(() => s.add(fakeCheck(timers, log, 'keep', 1000, 1))).toThrow(/already added/);
+    await s.stop();
+    expect(timers.size).toBe(0);
+  });
+});
