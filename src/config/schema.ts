@@ -88,5 +88,5 @@ export const configSchema = z.strictObject(sectionSchemas);
 export { checkSchema } from './check-schema.js';
 export { virtualServerSchema } from './virtual-server-schema.js';
 export { vrrpInstanceSchema, syncGroupSchema } from './vrrp-schema.js';
-export { alertSinkSchema, ALERT_EVENTS } from './alerts-schema.js';
+export { alertSinkSchema, EVENT_TYPES } from './alerts-schema.js';
 export { scheduleSchema } from './schedule-schema.js';

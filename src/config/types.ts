@@ -31,7 +31,7 @@ export type IpvsConfig = LvskeepConfig['ipvs'];
 export type BackendConfig = LvskeepConfig['backend'];
 export type AlertsConfig = LvskeepConfig['alerts'];
 export type AlertSinkConfig = z.output<typeof alertSinkSchema>;
-export type { AlertEvent } from './alerts-schema.js';
+export type { EventType as AlertEventType } from '../events/types.js';
 export type ScheduleConfig = z.output<typeof scheduleSchema>;
 export type ControlConfig = LvskeepConfig['control'];
 export type MetricsConfig = LvskeepConfig['metrics'];

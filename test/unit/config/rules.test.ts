@@ -320,8 +320,8 @@ describe('alerts and schedules', () => {
 
   it('enforces the keys each sink type needs and accepts', () => {
     expect(messagesAt(sink('      type: webhook\n'), 'alerts.sinks[0]')).toEqual(['a webhook sink needs url']);
-    expect(messagesAt(sink('      type: pagerduty\n'), 'alerts.sinks[0]')).toEqual(['a pagerduty sink needs routing_key']);
-    expect(messagesAt(sink('      type: opsgenie\n'), 'alerts.sinks[0]')).toEqual(['a opsgenie sink needs api_key']);
+    expect(messagesAt(sink('      type: pagerduty\n'), 'alerts.sinks[0]')).toEqual(['a pagerduty sink needs routing_key or routing_key_file']);
+    expect(messagesAt(sink('      type: opsgenie\n'), 'alerts.sinks[0]')).toEqual(['a opsgenie sink needs api_key or api_key_file']);
     expect(messagesAt(sink('      type: script\n'), 'alerts.sinks[0]')).toEqual(['a script sink needs command']);
     expect(messagesAt(sink('      type: slack\n      url: https://example.com/x\n      routing_key: abc\n'), 'alerts.sinks[0].routing_key')).toEqual([
       'routing_key is not used by slack sinks (only by pagerduty)',
@@ -334,8 +334,22 @@ describe('alerts and schedules', () => {
   it('fills sink defaults and the full event list', () => {
     const s = load(sink('      type: script\n      command: [/usr/local/bin/notify]\n')).alerts.sinks[0];
     expect(s).toMatchObject({ min_severity: 'info', timeout: 5000, queue_size: 1000, retries: 5, group_window: 2000, dedup_window: 300_000 });
-    expect(s?.events).toContain('real_server.down');
-    expect(messagesAt(sink('      type: script\n      command: [/x]\n      events: [rs.down]\n'), 'alerts.sinks[0].events[0]')[0]).toContain('must be one of');
+    expect(s?.events).toEqual(['*']);
+  });
+
+  it('checks event filters against the daemon\'s event types', () => {
+    const ev = (list: string): string => sink(`      type: script\n      command: [/x]\n      events: ${list}\n`);
+    expect(load(ev('[rs.down, "vrrp.*", "*"]')).alerts.sinks[0]?.events).toEqual(['rs.down', 'vrrp.*', '*']);
+    expect(messagesAt(ev('[rs.donw]'), 'alerts.sinks[0].events[0]')[0]).toContain('unknown event "rs.donw"; did you mean "rs.down"?');
+    expect(messagesAt(ev('["nothing.*"]'), 'alerts.sinks[0].events[0]')[0]).toContain('unknown event');
+  });
+
+  it('accepts secrets from files for pagerduty and opsgenie, not both forms', () => {
+    expect(load(sink('      type: pagerduty\n      routing_key_file: /etc/lvskeep/pd.key\n')).alerts.sinks[0]?.routing_key_file).toBe('/etc/lvskeep/pd.key');
+    expect(messagesAt(sink('      type: opsgenie\n      api_key: k\n      api_key_file: /etc/k\n'), 'alerts.sinks[0].api_key_file')).toEqual(['use either api_key or api_key_file, not both']);
+    expect(messagesAt(sink('      type: slack\n      url: https://example.com/x\n      teams_format: adaptive\n'), 'alerts.sinks[0].teams_format')).toEqual([
+      'teams_format is not used by slack sinks (only by teams)',
+    ]);
   });
 
   it('validates cron expressions and time zones', () => {
