@@ -1,7 +1,8 @@
 // Sync groups (keepalived's vrrp_sync_group, vrrp_sync.c): the member instances change state together so that,
 // for example, the outside VIP and the inside gateway VIP of a NAT director always live on the same router.
 // - one member goes to Fault -> every other member goes to Fault, until no member has its own fault any more;
-// - one member leaves Master for Backup -> every other Master member goes to Backup;
+// - one member leaves Master for Backup -> every other Master member goes to Backup (a planned step-down is
+//   passed on as a step-down, so every member hands over make-before-break);
 // - a member may become Master only when every other member is Master or wants to be (its Master_Down timer
 //   expired); until then it is held in Backup with wantsMaster set. When the last one gets there, all go together.
 // Pure: takes the member states and one event for one member, returns new states and per-member actions.
@@ -64,7 +65,12 @@ export function stepSyncGroup(group: SyncGroup, states: Record<string, VrrpInsta
   if (after.state === 'Master' && before.state !== 'Master') {
     for (const m of others) if (next[m]?.state === 'Backup') apply(m, { type: 'sync-master', group: group.name, reason }, true);
   } else if (before.state === 'Master' && after.state === 'Backup') {
-    for (const m of others) apply(m, { type: 'sync-backup', group: group.name, reason }, false);
+    if (event.type === 'step-down-requested') {
+      // A planned step-down moves the whole group, each member make-before-break (priority 0, VIPs kept until heard).
+      for (const m of others) if (next[m]?.state === 'Master') apply(m, { type: 'step-down-requested', reason: `sync group ${group.name}: ${event.reason}` }, false);
+    } else {
+      for (const m of others) apply(m, { type: 'sync-backup', group: group.name, reason }, false);
+    }
   } else if (after.wantsMaster && othersReadyForMaster(group, next, member) && after.state === 'Backup') {
     // Everyone now wants Master (the last holdout was this member): promote the whole group.
     apply(member, { type: 'sync-master', group: group.name, reason: 'all members ready for Master' }, true);

@@ -84,6 +84,18 @@ describe('sync group', () => {
     expect(g.actions.find((a) => a.instance === 'inside' && a.action.type === 'become-backup')?.action).toMatchObject({ releaseVips: true, reason: 'sync group G: outside Master -> Backup' });
   });
 
+  it('a planned step-down of one member steps the whole group down, keeping every VIP until the new masters are heard', () => {
+    const g = started();
+    g.ev('outside', { type: 'master-down-timer-fired' }, g.due('outside'));
+    g.ev('inside', { type: 'master-down-timer-fired' }, g.due('inside'));
+    const acts = g.ev('inside', { type: 'step-down-requested', reason: 'maintenance' }, 6000);
+    expect(g.state('outside')).toBe('Backup');
+    expect(g.states.outside?.holdingVips).toBe(true);
+    expect(g.states.inside?.holdingVips).toBe(true);
+    expect(acts).toContainEqual({ instance: 'outside', action: { type: 'send-advert', priority: 0 } });
+    expect(acts.filter((a) => a.action.type === 'become-backup').every((a) => a.action.type === 'become-backup' && !a.action.releaseVips)).toBe(true);
+  });
+
   it('a held member that hears a master stops wanting Master', () => {
     const g = started();
     g.ev('outside', { type: 'master-down-timer-fired' }, g.due('outside'));
