@@ -77,7 +77,7 @@ export const alertSinkSchema = sinkInput
   .superRefine((s, ctx) => {
     const spec = TYPE_KEYS[s.type];
     for (const alternatives of spec.required) {
-      if (alternatives.every((k) => s[k] === undefined)) ruleIssue(ctx, [], `a ${s.type} sink needs ${alternatives.join(' or ')}`);
+      if (alternatives.every((k) => s[k] === undefined)) ruleIssue(ctx, [], `${s.type} sinks need ${alternatives.join(' or ')}`);
     }
     for (const k of TYPE_SPECIFIC) {
       if (s[k] !== undefined && !spec.allowed.includes(k)) {

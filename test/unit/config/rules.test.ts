@@ -319,10 +319,10 @@ describe('alerts and schedules', () => {
   const sink = (body: string): string => `alerts:\n  sinks:\n    - name: s\n${body}`;
 
   it('enforces the keys each sink type needs and accepts', () => {
-    expect(messagesAt(sink('      type: webhook\n'), 'alerts.sinks[0]')).toEqual(['a webhook sink needs url']);
-    expect(messagesAt(sink('      type: pagerduty\n'), 'alerts.sinks[0]')).toEqual(['a pagerduty sink needs routing_key or routing_key_file']);
-    expect(messagesAt(sink('      type: opsgenie\n'), 'alerts.sinks[0]')).toEqual(['a opsgenie sink needs api_key or api_key_file']);
-    expect(messagesAt(sink('      type: script\n'), 'alerts.sinks[0]')).toEqual(['a script sink needs command']);
+    expect(messagesAt(sink('      type: webhook\n'), 'alerts.sinks[0]')).toEqual(['webhook sinks need url']);
+    expect(messagesAt(sink('      type: pagerduty\n'), 'alerts.sinks[0]')).toEqual(['pagerduty sinks need routing_key or routing_key_file']);
+    expect(messagesAt(sink('      type: opsgenie\n'), 'alerts.sinks[0]')).toEqual(['opsgenie sinks need api_key or api_key_file']);
+    expect(messagesAt(sink('      type: script\n'), 'alerts.sinks[0]')).toEqual(['script sinks need command']);
     expect(messagesAt(sink('      type: slack\n      url: https://example.com/x\n      routing_key: abc\n'), 'alerts.sinks[0].routing_key')).toEqual([
       'routing_key is not used by slack sinks (only by pagerduty)',
     ]);
