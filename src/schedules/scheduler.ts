@@ -4,12 +4,17 @@
  * only decides when, and keeps maintenance windows bounded by their duration.
  */
 import { systemClock, type Clock, type TimerHandle } from '../alerts/clock.js';
-import type { RealServerRef } from '../events/types.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { errorMessage } from '../util/errors.js';
 import { nodeCronDriver, type CronDriver, type CronJob } from './cron-driver.js';
 
 export type ScheduleAction = 'digest' | 'maintenance' | 'reload';
+
+/** A virtual server by its configured name, and optionally one of its real servers (else all of them). */
+export interface MaintenanceTarget {
+  virtualServer: string;
+  realServer?: string;
+}
 
 export interface ScheduleSpec {
   name: string;
@@ -21,15 +26,15 @@ export interface ScheduleSpec {
   /** digest: sinks to send to (all when absent). */
   sinks?: string[];
   /** maintenance: the real servers to put in maintenance. */
-  targets?: RealServerRef[];
+  targets?: MaintenanceTarget[];
   /** maintenance: how long the window lasts, ms. */
   durationMs?: number;
 }
 
 export interface ScheduleCallbacks {
   digest(sinks: readonly string[] | undefined, schedule: string): unknown;
-  setMaintenance(targets: readonly RealServerRef[], schedule: string, untilMs: number): unknown;
-  clearMaintenance(targets: readonly RealServerRef[], schedule: string): unknown;
+  setMaintenance(targets: readonly MaintenanceTarget[], schedule: string, untilMs: number): unknown;
+  clearMaintenance(targets: readonly MaintenanceTarget[], schedule: string): unknown;
   reload(schedule: string): unknown;
 }
 
@@ -82,7 +87,7 @@ export interface SchedulerOptions {
 }
 
 interface Window {
-  targets: readonly RealServerRef[];
+  targets: readonly MaintenanceTarget[];
   timer: TimerHandle;
   until: number;
 }
