@@ -10,11 +10,14 @@ const vipObject = z.strictObject({
 /** `203.0.113.10/24` or `{ address: 203.0.113.10/24, dev: eth1, label: eth1:vip }`. */
 const virtualIp = z.preprocess((v) => (typeof v === 'string' ? { address: v } : v), vipObject);
 
-const trackInterface = z.strictObject({ name: ifname(), weight: int(-254, 254).default(0) });
+// keepalived accepts track weights in -253..253; `reverse` flips the sense (its `weight N reverse`).
+const trackWeight = () => int(-253, 253).default(0);
+const trackInterface = z.strictObject({ name: ifname(), weight: trackWeight(), reverse: bool().default(false) });
 const trackCheck = z.strictObject({
   virtual_server: name(),
   real_server: text('a real server endpoint').optional(),
-  weight: int(-254, 254).default(0),
+  weight: trackWeight(),
+  reverse: bool().default(false),
 });
 const trackScript = z
   .strictObject({
@@ -24,7 +27,8 @@ const trackScript = z
     timeout: duration({ min: 1, max: 3_600_000 }).default(1000),
     rise: int(1, 1000).default(1),
     fall: int(1, 1000).default(1),
-    weight: int(-254, 254).default(0),
+    weight: trackWeight(),
+    reverse: bool().default(false),
   })
   .superRefine((s, ctx) => {
     if (s.timeout >= s.interval) ruleIssue(ctx, ['timeout'], `timeout (${s.timeout}ms) must be shorter than interval (${s.interval}ms)`);

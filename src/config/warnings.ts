@@ -9,6 +9,10 @@ export function collectWarnings(c: LvskeepConfig): PathIssue[] {
     if (inst.auth.type === 'hmac' && secret !== undefined && Buffer.byteLength(secret) < 16) {
       out.push({ path: ['vrrp', 'instances', n, 'auth', 'secret'], message: 'hmac secret is shorter than 16 bytes; use a longer random secret' });
     }
+    if (inst.priority === 255) {
+      const weighted = [...inst.track.interfaces, ...inst.track.checks, ...inst.track.scripts].some((t) => t.weight !== 0);
+      if (weighted) out.push({ path: ['vrrp', 'instances', n, 'priority'], message: 'priority 255 (address owner) is never changed by tracking: non-zero track weights are ignored' });
+    }
     if (inst.auth.type === 'pass') {
       out.push({ path: ['vrrp', 'instances', n, 'auth', 'type'], message: 'auth type pass sends the password in clear text in every advertisement; it only guards against misconfiguration' });
     }

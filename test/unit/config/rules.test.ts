@@ -132,7 +132,8 @@ describe('VRRP instance rules', () => {
         checks:
           - ${ref}
 `;
-    expect(load(yaml('{ virtual_server: web }')).vrrp.instances[0]?.track.checks).toEqual([{ virtual_server: 'web', weight: 0 }]);
+    expect(load(yaml('{ virtual_server: web }')).vrrp.instances[0]?.track.checks).toEqual([{ virtual_server: 'web', weight: 0, reverse: false }]);
+    expect(messagesAt(yaml('{ virtual_server: web, weight: 254 }'), 'vrrp.instances[0].track.checks[0].weight')).toEqual(['must be -253..253']);
     expect(load(yaml('{ virtual_server: "203.0.113.10:80", real_server: "198.51.100.11:80", weight: -20 }')).vrrp.instances).toHaveLength(1);
     expect(load(yaml('{ virtual_server: web, real_server: 198.51.100.11 }')).vrrp.instances).toHaveLength(1);
     expect(messagesAt(yaml('{ virtual_server: wbe }'), 'vrrp.instances[0].track.checks[0].virtual_server')).toEqual(['unknown virtual server "wbe"; did you mean "web"?']);
@@ -373,5 +374,21 @@ describe('alerts and schedules', () => {
     );
     expect(messagesAt(yaml('{ name: d, cron: "0 2 * * 0", action: digest, sinks: [mail] }'), 'schedules[0].sinks[0]')).toEqual(['unknown sink "mail"']);
     expect(messagesAt(yaml('{ name: d, cron: "0 2 * * 0", action: reload, duration: 1m }'), 'schedules[0].duration')).toEqual(['duration is only for action maintenance']);
+  });
+});
+
+describe('tracking on an address owner', () => {
+  it('warns that weights are ignored at priority 255', () => {
+    const yaml = `vrrp:
+  instances:
+    - name: v1
+      interface: eth0
+      virtual_router_id: 51
+      priority: 255
+      virtual_ips: [203.0.113.10/24]
+      track: { interfaces: [{ name: eth1, weight: -10 }] }
+`;
+    expect(warnings(yaml)).toEqual(['t.yaml:6:17: vrrp.instances[0].priority: priority 255 (address owner) is never changed by tracking: non-zero track weights are ignored']);
+    expect(warnings(yaml.replace('weight: -10', 'weight: 0'))).toEqual([]);
   });
 });
