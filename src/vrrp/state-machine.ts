@@ -396,7 +396,7 @@ function onAdvert(st: Step, ev: { priority: number; maxAdvertIntervalCs: number;
     st.log(`lower priority advert from ${from} discarded (ours ${s.priority}, preempt): will take over when Master_Down expires`);
     return;
   }
-  const learned = s.config.version === 3 ? ev.maxAdvertIntervalCs : s.masterAdverIntervalCs;
+  const learned = learnedInterval(s, ev.maxAdvertIntervalCs);
   if (learned !== s.masterAdverIntervalCs) st.log(`learned Master_Adver_Interval ${learned} cs from ${ev.src} (was ${s.masterAdverIntervalCs} cs)`);
   let preemptDelayUntil = s.preemptDelayUntil;
   if (s.config.preemptDelayMs > 0) {
@@ -428,7 +428,7 @@ function onAdvertAsMaster(st: Step, ev: { priority: number; maxAdvertIntervalCs:
   }
   if (advertWins(ev.priority, ev.src, ours, s.config.primaryAddress)) {
     const why = ev.priority > ours ? `higher priority advert from ${from}, ours ${ours}` : `equal priority ${ours} from higher address ${ev.src} (ours ${s.config.primaryAddress})`;
-    const learned = s.config.version === 3 ? ev.maxAdvertIntervalCs : s.masterAdverIntervalCs;
+    const learned = learnedInterval(s, ev.maxAdvertIntervalCs);
     st.set({ masterAdverIntervalCs: learned, master: { src: ev.src, priority: ev.priority } });
     enterBackup(st, why);
     return;
@@ -438,6 +438,12 @@ function onAdvertAsMaster(st: Step, ev: { priority: number; maxAdvertIntervalCs:
   st.send(s.priority);
   st.actions.push({ type: 'announce-vips', reason: `lower priority master ${from} seen` });
   st.log(`lower priority advert from ${from} while Master (ours ${ours}): answered and re-announced VIPs`);
+}
+
+/** VRRPv3 learns the master's interval; VRRPv2 never does (mismatches were dropped). Out-of-range values are ignored. */
+function learnedInterval(s: VrrpInstanceState, advertised: number): number {
+  if (s.config.version !== 3 || !Number.isInteger(advertised) || advertised < 1 || advertised > 4095) return s.masterAdverIntervalCs;
+  return advertised;
 }
 
 function onPriorityChanged(st: Step, priority: number, reason: string): void {

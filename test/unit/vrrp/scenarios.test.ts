@@ -62,7 +62,7 @@ describe('two routers', () => {
     expect(bStepDown).toMatchObject({ releaseVips: true, reason: expect.stringMatching(/higher priority advert from 192\.0\.2\.1 \(priority 150\)/) });
   });
 
-  it('split brain answered by the higher master: announce-vips when it hears the lower one first', () => {
+  it('split brain answered by the higher master: it replies at once, re-announces, and the lower one yields', () => {
     const sim = pair();
     sim.runUntil(10_000);
     sim.get('A').connected = false;
@@ -70,14 +70,19 @@ describe('two routers', () => {
     sim.runUntil(20_000);
     sim.get('A').connected = true;
     sim.get('B').connected = true;
-    // Make B's advert the first thing on the healed link.
-    sim.event(sim.get('B'), { type: 'advert-timer-fired' }); // stale (not due) -> nothing
-    const b = sim.get('B');
-    const due = b.timers.get('advert') ?? 0;
-    const aDue = sim.get('A').timers.get('advert') ?? 0;
-    sim.runUntil(Math.min(due, aDue));
+    // B's advert is the first thing A hears on the healed link.
+    const a = sim.get('A');
+    const before = a.log.length;
+    sim.event(a, { type: 'advert-received', priority: 100, maxAdvertIntervalCs: 100, src: '192.0.2.2' });
+    const reaction = a.log.slice(before);
+    expect(reaction.slice(0, 2)).toEqual([
+      { type: 'send-advert', priority: 150 },
+      { type: 'announce-vips', reason: 'lower priority master 192.0.2.2 (priority 100) seen' },
+    ]);
+    // A's immediate answer reached B, which yielded without waiting for A's next advert.
     expect(sim.masters()).toEqual(['A']);
-    if (due < aDue) expect(sim.get('A').log.some((a) => a.type === 'announce-vips')).toBe(true);
+    expect(sim.holders()).toEqual(['A']);
+    expect(sim.vipHistory.at(-1)).toEqual({ at: 20_000, holders: ['A'] });
   });
 
   it('equal priority: the numerically higher address wins after a partition (IPv6)', () => {

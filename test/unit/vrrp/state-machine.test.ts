@@ -113,6 +113,11 @@ describe('Backup', () => {
     expect(r.state.master).toEqual({ src: '192.0.2.1', priority: 150 });
   });
 
+  it('an out-of-range advertised interval is not learned (the event may come from a buggy adapter)', () => {
+    const r = step(backup(), advert(150, '192.0.2.1', 0), 0);
+    expect(r.state.masterAdverIntervalCs).toBe(100);
+  });
+
   it('VRRPv2 never learns the interval and uses Skew_Time = (256 - p)/256 s', () => {
     const s = backup(100, { version: 2, intervalCs: 300 });
     expect(s.timers['master-down']).toBe(9000 + SKEW_100);
