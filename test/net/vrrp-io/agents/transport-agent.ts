@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   }
   const transport = await open();
   if (args.role === 'send') {
+    emit({ event: 'sending' });
     for (let i = 0; i < args.count; i++) {
       await transport.send(payload, args.dest);
       await pause();
