@@ -9,7 +9,7 @@ import { crossCheck } from './cross-check.js';
 import { salvage } from './salvage.js';
 import { collectWarnings } from './warnings.js';
 import { compareIssues, explainZodIssues, formatPath, valueAt, type ConfigIssue, type PathIssue, type PathSegment } from './issues.js';
-import { locate, readYaml, type YamlSource } from './source.js';
+import { firstMergeKey, locate, readYaml, type YamlSource } from './source.js';
 import type { LvskeepConfig } from './types.js';
 
 export { formatIssue, type ConfigIssue } from './issues.js';
@@ -38,7 +38,13 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   // Syntax errors leave the document half-read; schema errors on top of them would mostly be noise.
   if (src.doc.errors.length > 0) return { ok: false, errors: finish(early, src) };
 
-  const data: unknown = src.doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = src.doc.toJS() ?? {};
+  } catch (err) {
+    // The yaml package throws while resolving some constructs (e.g. `<<:` merging a non-mapping).
+    return { ok: false, errors: finish([...early, { file, ...firstMergeKey(src), path: '', message: `YAML: ${errorMessage(err)}` }], src) };
+  }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return { ok: false, errors: finish([...early, { file, line: 1, col: 1, path: '', message: 'the configuration must be a mapping of sections (global, vrrp, virtual_servers, ...)' }], src) };
   }

@@ -92,3 +92,18 @@ export function locate(src: Pick<YamlSource, 'doc' | 'lineCounter'>, path: reado
   }
   return nodePos(lineCounter, node as Node);
 }
+
+/** Position of the first `<<` merge key, the usual culprit when the yaml package throws while resolving. */
+export function firstMergeKey(src: Pick<YamlSource, 'doc' | 'lineCounter'>): Position {
+  let pos: Position = { line: 1, col: 1 };
+  visit(src.doc, {
+    Pair(_key, pair) {
+      if (isScalar(pair.key) && pair.key.value === '<<') {
+        pos = nodePos(src.lineCounter, pair.key);
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return pos;
+}

@@ -128,6 +128,14 @@ virtual_servers:
   });
 });
 
+describe('YAML constructs the yaml package rejects while resolving', () => {
+  it('reports a merge of a non-mapping at the merge key instead of throwing', () => {
+    const e = errors('log:\n  level: info\n  <<: 5\n');
+    expect(e).toHaveLength(1);
+    expect(e[0]).toMatch(/^t\.yaml:3:3: \(root\): YAML: /);
+  });
+});
+
 describe('did you mean', () => {
   it('computes edit distance', () => {
     expect(levenshtein('kitten', 'sitting')).toBe(3);
