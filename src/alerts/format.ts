@@ -31,13 +31,13 @@ export function describeEvent(e: LvsEvent): EventText {
       };
     case 'rs.up':
       return {
-        summary: `Real server ${e.realServer} UP on ${e.virtualServer}: ${e.reason}${ms(e.latencyMs)}`,
-        fields: rsFields(e, [['reason', e.reason], ...latency(e.latencyMs)]),
+        summary: `Real server ${e.realServer} UP on ${e.virtualServer}: ${e.reason}${ms(e.latencyMs)}${e.downForMs === undefined ? '' : `, was out ${humanDuration(e.downForMs)}`}`,
+        fields: rsFields(e, [['reason', e.reason], ...latency(e.latencyMs), ...(e.downForMs === undefined ? [] : [['was out', humanDuration(e.downForMs)] as [string, string]])]),
       };
     case 'rs.flapping':
       return {
-        summary: `Real server ${e.realServer} flapping on ${e.virtualServer}: ${e.transitions} changes in ${Math.round(e.windowMs / 1000)} s`,
-        fields: rsFields(e, [['transitions', String(e.transitions)]]),
+        summary: `Real server ${e.realServer} flapping on ${e.virtualServer}: ${e.reason}${e.transitions !== undefined && e.windowMs !== undefined ? ` (${e.transitions} changes in ${humanDuration(e.windowMs)})` : ''}`,
+        fields: rsFields(e, [['reason', e.reason], ...(e.transitions === undefined ? [] : [['transitions', String(e.transitions)] as [string, string]])]),
       };
     case 'rs.drained':
       return { summary: `Real server ${e.realServer} drained on ${e.virtualServer}: ${e.reason}`, fields: rsFields(e, [['reason', e.reason]]) };
@@ -47,17 +47,17 @@ export function describeEvent(e: LvsEvent): EventText {
         fields: rsFields(e, [['maintenance', e.on ? 'on' : 'off'], ['reason', e.reason]]),
       };
     case 'quorum.lost':
-      return { summary: `Quorum lost on ${e.virtualServer}: ${e.up} up, ${e.quorum} needed`, fields: vsFields(e.virtualServer, e.up, e.quorum) };
+      return { summary: `Quorum lost on ${e.virtualServer}: ${e.reason}`, fields: vsFields(e.virtualServer, e.reason, [['up', e.up], ['quorum', e.quorum]]) };
     case 'quorum.regained':
-      return { summary: `Quorum regained on ${e.virtualServer}: ${e.up} up, ${e.quorum} needed`, fields: vsFields(e.virtualServer, e.up, e.quorum) };
+      return { summary: `Quorum regained on ${e.virtualServer}: ${e.reason}`, fields: vsFields(e.virtualServer, e.reason, [['up', e.up], ['quorum', e.quorum]]) };
     case 'sorry.on':
       return { summary: `Sorry server ${e.sorryServer} ON for ${e.virtualServer}`, fields: [['virtual server', e.virtualServer], ['sorry server', e.sorryServer]] };
     case 'sorry.off':
       return { summary: `Sorry server ${e.sorryServer} OFF for ${e.virtualServer}`, fields: [['virtual server', e.virtualServer], ['sorry server', e.sorryServer]] };
     case 'panic.entered':
-      return { summary: `Panic mode on ${e.virtualServer}: only ${e.up}/${e.total} up, sending to all`, fields: [['virtual server', e.virtualServer], ['up', `${e.up}/${e.total}`]] };
+      return { summary: `Panic mode on ${e.virtualServer}, sending to all real servers: ${e.reason}`, fields: vsFields(e.virtualServer, e.reason, [['up', e.up], ['total', e.total]]) };
     case 'panic.left':
-      return { summary: `Panic mode over on ${e.virtualServer}: ${e.up}/${e.total} up`, fields: [['virtual server', e.virtualServer], ['up', `${e.up}/${e.total}`]] };
+      return { summary: `Panic mode over on ${e.virtualServer}: ${e.reason}`, fields: vsFields(e.virtualServer, e.reason, [['up', e.up], ['total', e.total]]) };
     case 'ipvs.drift_repaired':
       return { summary: `IPVS table drift repaired: ${e.changes} changes (${e.detail})`, fields: [['changes', String(e.changes)], ['detail', e.detail]] };
     case 'ipvs.error':
@@ -92,8 +92,17 @@ function latency(v: number | undefined): [string, string][] {
   return v === undefined ? [] : [['latency', `${Math.round(v)} ms`]];
 }
 
-function vsFields(vs: string, up: number, quorum: number): [string, string][] {
-  return [['virtual server', vs], ['up', String(up)], ['quorum', String(quorum)]];
+function vsFields(vs: string, reason: string, counts: [string, number | undefined][]): [string, string][] {
+  const known = counts.filter((c): c is [string, number] => c[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)]);
+  return [['virtual server', vs], ['reason', reason], ...known];
+}
+
+/** `45 s`, `12 min`, `3 h`: enough precision for a chat line. */
+export function humanDuration(msValue: number): string {
+  const s = Math.max(0, Math.round(msValue / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${Math.round(s / 3600)} h`;
 }
 
 /** What a chat message shows: a headline, body lines and key/value facts. */

@@ -64,8 +64,9 @@ export class AdmissionPolicy {
     for (const [k, v] of this.lastSent) {
       if (now - v.time >= this.s.dedupWindowMs) this.lastSent.delete(k);
     }
-    // Still too many live keys (a storm of distinct keys): forget the oldest, insertion order is time order.
-    while (this.lastSent.size > MAX_TRACKED_KEYS) this.lastSent.delete(this.lastSent.keys().next().value as string);
+    // Still too many live keys (a storm of distinct keys): forget the oldest (insertion order is time order),
+    // down to 90% so the scan above runs once per thousand inserts, not on every one.
+    while (this.lastSent.size > MAX_TRACKED_KEYS * 0.9) this.lastSent.delete(this.lastSent.keys().next().value as string);
   }
 
   get trackedKeys(): number {

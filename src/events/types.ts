@@ -24,16 +24,18 @@ export type EventBody =
   /** Another master was seen for our VRID while we are master; `cleared` when only one master remains. */
   | { type: 'vrrp.split_brain'; instance: string; peer: string; cleared: boolean }
   | ({ type: 'rs.down'; reason: string; latencyMs?: number } & RealServerRef)
-  | ({ type: 'rs.up'; reason: string; latencyMs?: number } & RealServerRef)
-  | ({ type: 'rs.flapping'; transitions: number; windowMs: number } & RealServerRef)
+  /** `downForMs`: how long it had been out, when the producer knows. */
+  | ({ type: 'rs.up'; reason: string; latencyMs?: number; downForMs?: number } & RealServerRef)
+  | ({ type: 'rs.flapping'; reason: string; transitions?: number; windowMs?: number } & RealServerRef)
   | ({ type: 'rs.drained'; reason: string } & RealServerRef)
   | ({ type: 'rs.maintenance'; on: boolean; reason: string } & RealServerRef)
-  | { type: 'quorum.lost'; virtualServer: string; up: number; quorum: number }
-  | { type: 'quorum.regained'; virtualServer: string; up: number; quorum: number }
+  /** Counts are optional: producers that only have a reason text still report the change. */
+  | { type: 'quorum.lost'; virtualServer: string; reason: string; up?: number; quorum?: number }
+  | { type: 'quorum.regained'; virtualServer: string; reason: string; up?: number; quorum?: number }
   | { type: 'sorry.on'; virtualServer: string; sorryServer: string }
   | { type: 'sorry.off'; virtualServer: string; sorryServer: string }
-  | { type: 'panic.entered'; virtualServer: string; up: number; total: number }
-  | { type: 'panic.left'; virtualServer: string; up: number; total: number }
+  | { type: 'panic.entered'; virtualServer: string; reason: string; up?: number; total?: number }
+  | { type: 'panic.left'; virtualServer: string; reason: string; up?: number; total?: number }
   | { type: 'ipvs.drift_repaired'; changes: number; detail: string }
   | { type: 'ipvs.error'; operation: string; object: string; error: string }
   | { type: 'vip.error'; instance: string; address: string; interface: string; error: string }

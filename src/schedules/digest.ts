@@ -1,4 +1,5 @@
 import type { AlertDispatcher, DeliveryResult } from '../alerts/dispatcher.js';
+import { humanDuration } from '../alerts/format.js';
 import type { AlertMessage } from '../alerts/types.js';
 
 export type RealServerHealth = 'up' | 'down' | 'maintenance' | 'drained';
@@ -20,11 +21,7 @@ export interface PoolSnapshot {
 const MAX_VS_LINES = 50;
 
 function age(since: number | undefined, now: number): string {
-  if (since === undefined) return '';
-  const s = Math.max(0, Math.round((now - since) / 1000));
-  if (s < 120) return ` for ${s} s`;
-  if (s < 7200) return ` for ${Math.round(s / 60)} min`;
-  return ` for ${Math.round(s / 3600)} h`;
+  return since === undefined ? '' : ` for ${humanDuration(now - since)}`;
 }
 
 /** A summary message of the pool state: counts in the fields, one line per virtual server naming what is wrong. */

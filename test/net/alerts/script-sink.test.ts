@@ -67,7 +67,7 @@ describe('script sink with a real script', () => {
     const out = join(dir, 'env.json');
     const script = writeScript(`printf '%s' "$LVSKEEP_EVENT" > '${out}'`);
     const d = start([script]);
-    d.publish(createEvent({ type: 'quorum.lost', virtualServer: 'tcp 203.0.113.1:80', up: 0, quorum: 2 }, Date.now()));
+    d.publish(createEvent({ type: 'quorum.lost', virtualServer: 'tcp 203.0.113.1:80', reason: 'healthy weight 0, quorum 2', up: 0, quorum: 2 }, Date.now()));
     await waitFor(() => (d.stats().notify?.delivered ?? 0) === 1, 10_000, 'script run');
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ type: 'quorum.lost', severity: 'critical', dedupKey: 'quorum:tcp 203.0.113.1:80' });
   });

@@ -34,14 +34,14 @@ describe('alerting wired to the event bus', () => {
       { ...SINK_DEFAULTS, name: 'pd', type: 'pagerduty', url: `${pdUrl}/v2/enqueue`, routingKey: 'K'.repeat(32), retries: 0 },
     ];
     alerting = startAlerting({ host: 'lb1', bus, sinks });
-    bus.emit(createEvent({ type: 'quorum.lost', virtualServer: 'tcp 203.0.113.1:80', up: 0, quorum: 1 }, Date.now()));
+    bus.emit(createEvent({ type: 'quorum.lost', virtualServer: 'tcp 203.0.113.1:80', reason: 'healthy weight 0, quorum 1', up: 0, quorum: 1 }, Date.now()));
     await waitFor(() => chat.received.length === 2, 5_000, 'chat to get the event and the failure report');
     const types = chat.received.map((_r, i) => (chat.json(i).events as { type: string }[])[0]?.type);
     expect(types).toEqual(['quorum.lost', 'alert.delivery_failing']);
     expect((chat.json(1).events as { sink: string; error: string }[])[0]).toMatchObject({ sink: 'pd', error: expect.stringContaining('HTTP 500') });
     expect(pd.received).toHaveLength(1); // pd was not sent news about itself
     pdDown = false;
-    bus.emit(createEvent({ type: 'quorum.regained', virtualServer: 'tcp 203.0.113.1:80', up: 1, quorum: 1 }, Date.now()));
+    bus.emit(createEvent({ type: 'quorum.regained', virtualServer: 'tcp 203.0.113.1:80', reason: 'healthy weight 1, quorum 1', up: 1, quorum: 1 }, Date.now()));
     await waitFor(() => chat.received.length === 4, 5_000, 'recovery and delivery recovered');
     expect(chat.received.slice(2).map((_r, i) => (chat.json(i + 2).events as { type: string }[])[0]?.type).sort()).toEqual(['alert.delivery_recovered', 'quorum.regained']);
   });

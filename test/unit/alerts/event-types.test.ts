@@ -14,9 +14,9 @@ describe('event classification', () => {
 
   it('pairs every problem type with its recovery', () => {
     const pairs: [EventBody, EventBody][] = [
-      [{ type: 'quorum.lost', virtualServer: 'v', up: 1, quorum: 2 }, { type: 'quorum.regained', virtualServer: 'v', up: 2, quorum: 2 }],
+      [{ type: 'quorum.lost', virtualServer: 'v', reason: 'healthy weight 1, quorum 2', up: 1, quorum: 2 }, { type: 'quorum.regained', virtualServer: 'v', reason: 'healthy weight 2, quorum 2', up: 2, quorum: 2 }],
       [{ type: 'sorry.on', virtualServer: 'v', sorryServer: 's' }, { type: 'sorry.off', virtualServer: 'v', sorryServer: 's' }],
-      [{ type: 'panic.entered', virtualServer: 'v', up: 0, total: 4 }, { type: 'panic.left', virtualServer: 'v', up: 3, total: 4 }],
+      [{ type: 'panic.entered', virtualServer: 'v', reason: '0 of 4 healthy', up: 0, total: 4 }, { type: 'panic.left', virtualServer: 'v', reason: '3 of 4 healthy', up: 3, total: 4 }],
       [{ type: 'vrrp.split_brain', instance: 'VI_1', peer: '192.0.2.2', cleared: false }, { type: 'vrrp.split_brain', instance: 'VI_1', peer: '192.0.2.2', cleared: true }],
       [{ type: 'daemon.reload_failed', source: 'f', error: 'e' }, { type: 'daemon.reloaded', source: 'f' }],
       [{ type: 'alert.delivery_failing', sink: 'a', error: 'e', dropped: 1 }, { type: 'alert.delivery_recovered', sink: 'a' }],

@@ -15,7 +15,7 @@ const HOST = 'lb1.example.net';
 const ref = { virtualServer: 'tcp 203.0.113.1:80', realServer: '198.51.100.11:80' };
 const down = createEvent({ type: 'rs.down', ...ref, reason: 'HTTP 503', latencyMs: 12.4 }, T);
 const up = createEvent({ type: 'rs.up', ...ref, reason: 'HTTP 200' }, T + 60_000);
-const quorum = createEvent({ type: 'quorum.lost', virtualServer: ref.virtualServer, up: 0, quorum: 2 }, T);
+const quorum = createEvent({ type: 'quorum.lost', virtualServer: ref.virtualServer, reason: 'healthy weight 0, quorum 2', up: 0, quorum: 2 }, T);
 const one = (e: LvsEvent): AlertMessage => ({ kind: 'event', events: [e] });
 
 describe('PagerDuty Events API v2', () => {
@@ -65,7 +65,7 @@ describe('Opsgenie Alert API', () => {
     const r = opsgenieRequest(quorum, HOST);
     expect(r.path).toBe('/v2/alerts');
     expect(r.body).toMatchObject({
-      message: 'Quorum lost on tcp 203.0.113.1:80: 0 up, 2 needed',
+      message: 'Quorum lost on tcp 203.0.113.1:80: healthy weight 0, quorum 2',
       alias: 'lvskeep:lb1.example.net:quorum:tcp 203.0.113.1:80',
       priority: 'P1',
       tags: ['lvskeep', 'quorum.lost', 'critical'],

@@ -40,7 +40,7 @@ describe('AdmissionPolicy filters', () => {
     expect(p.admit(down(11, 0), 0)).toBe('accept');
     expect(p.admit(createEvent({ type: 'rs.drained', ...rs(11), reason: 'weight 0' }, 0), 0)).toBe('filtered'); // info
     expect(p.admit(createEvent({ type: 'daemon.stopped', reason: 'SIGTERM' }, 0), 0)).toBe('filtered'); // type
-    expect(p.admit(createEvent({ type: 'quorum.lost', virtualServer: 'v', up: 0, quorum: 1 }, 0), 0)).toBe('accept');
+    expect(p.admit(createEvent({ type: 'quorum.lost', virtualServer: 'v', reason: 'healthy weight 0, quorum 1', up: 0, quorum: 1 }, 0), 0)).toBe('accept');
   });
 
   it('lets an info-level recovery through when this sink was told about the problem', () => {
