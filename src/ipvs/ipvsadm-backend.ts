@@ -7,7 +7,7 @@ import { mergeListings, parseListing, type Listing } from './list-format.js';
 import type { ServiceKey, ServiceState } from './model.js';
 import { opError } from './op-errors.js';
 import { CommandError, execFileRunner, type CommandResult, type CommandRunner } from './run-command.js';
-import { formatOps, serviceSelectorArgs } from './save-format.js';
+import { formatOps, parseSaveState, serviceSelectorArgs } from './save-format.js';
 
 /**
  * IpvsBackend that drives the `ipvsadm` program (argument arrays through execFile, never a shell).
@@ -62,6 +62,13 @@ export class IpvsadmBackend implements IpvsBackend {
 
   async apply(ops: IpvsOp[]): Promise<ApplyResult> {
     if (ops.length === 0) return { applied: [], failed: [] };
+    // Which objects exist just before: makes EEXIST/ESRCH/ENOENT exact (one cheap -Sn; optional).
+    let before: ServiceState[] | undefined;
+    try {
+      before = parseSaveState((await this.simple(['-S', '-n'], 'dump')).stdout);
+    } catch (err) {
+      this.log.debug({ err: errorMessage(err) }, 'ipvsadm -Sn before restore failed; judging by the table after only');
+    }
     let stderr = '';
     let runFailure: { errno: IpvsErrno; message: string } | undefined;
     try {
@@ -79,7 +86,7 @@ export class IpvsadmBackend implements IpvsBackend {
       const why = runFailure ?? { errno: err instanceof IpvsError ? err.errno : 'EIO', message: errorMessage(err) };
       return { applied: [], failed: ops.map((op) => ({ op, error: opError(op, why.errno, `${why.message}; table could not be read back`) })) };
     }
-    const result = verifyRestore(ops, after, runFailure ? `${stderr}\n${runFailure.message}` : stderr);
+    const result = verifyRestore(ops, after, runFailure ? `${stderr}\n${runFailure.message}` : stderr, before);
     if (runFailure) {
       for (const f of result.failed) if (f.error.errno === 'EIO') Object.assign(f, { error: opError(f.op, runFailure.errno, runFailure.message) });
     }

@@ -77,7 +77,11 @@ const PLAUSIBLE: Record<IpvsOp['op'], IpvsErrno[]> = {
   'del-dest': [],
 };
 
-type Check = { ok: true } | { ok: false; errno?: IpvsErrno };
+/**
+ * ok with `unless`: the table looks as the op wanted, but it may have been like that already, in which case
+ * the op failed with that errno (adding an identical existing object, deleting an absent one).
+ */
+type Check = { ok: true; unless?: IpvsErrno } | { ok: false; errno?: IpvsErrno };
 
 /** Whether the table shows the op's effect; when not, the errno the table itself proves (if any). */
 function checkOp(op: IpvsOp, table: Map<string, ServiceState>): Check {
@@ -86,55 +90,120 @@ function checkOp(op: IpvsOp, table: Map<string, ServiceState>): Check {
   switch (op.op) {
     case 'add-service':
       if (!svc) return { ok: false };
-      return serviceDifferences(normalizeServiceSpec(op.service), normalizeServiceSpec(svc)).length === 0 ? { ok: true } : { ok: false, errno: 'EEXIST' };
+      return serviceDifferences(normalizeServiceSpec(op.service), normalizeServiceSpec(svc)).length === 0 ? { ok: true, unless: 'EEXIST' } : { ok: false, errno: 'EEXIST' };
     case 'edit-service':
       if (!svc) return { ok: false, errno: 'ESRCH' };
       return serviceDifferences(normalizeServiceSpec(op.service), normalizeServiceSpec(svc)).length === 0 ? { ok: true } : { ok: false };
     case 'del-service':
-      return svc ? { ok: false } : { ok: true };
+      return svc ? { ok: false } : { ok: true, unless: 'ESRCH' };
     case 'add-dest':
     case 'edit-dest': {
       if (!svc) return { ok: false, errno: 'ESRCH' };
       const want = normalizeDest(svc.key, op.dest);
       const have = svc.dests.find((d) => destId(d) === destId(want));
       if (!have) return { ok: false, errno: op.op === 'edit-dest' ? 'ENOENT' : undefined };
-      if (destDifferences(want, have).length === 0) return { ok: true };
+      if (destDifferences(want, have).length === 0) return op.op === 'add-dest' ? { ok: true, unless: 'EEXIST' } : { ok: true };
       return { ok: false, errno: op.op === 'add-dest' ? 'EEXIST' : undefined };
     }
     case 'del-dest': {
       if (!svc) return { ok: false, errno: 'ESRCH' };
-      return svc.dests.some((d) => destId(d) === dest) ? { ok: false } : { ok: true };
+      return svc.dests.some((d) => destId(d) === dest) ? { ok: false } : { ok: true, unless: 'ENOENT' };
     }
   }
 }
 
 /**
- * Judge every op of a restore batch against the table read back afterwards. An op that a later op of the
- * batch overrides (same object, or a deletion of its service) shares the verdict of that later op, since
- * its own effect can no longer be seen.
+ * What the kernel answers to each op given only which objects exist before the batch (a `-Sn` taken just
+ * before the restore): EEXIST, ESRCH, ENOENT, or undefined when existence does not stop it. Exact for these
+ * errnos, which the table after the restore cannot always tell apart from success (adding an identical object
+ * that already existed, deleting one that was already gone).
  */
-export function verifyRestore(ops: readonly IpvsOp[], after: readonly ServiceState[], stderr: string): ApplyResult {
+export function predictExistenceErrors(ops: readonly IpvsOp[], before: readonly ServiceState[]): (IpvsErrno | undefined)[] {
+  const tables = new Map<string, Set<string>>(before.map((s) => [serviceId(s.key), new Set(s.dests.map((d) => destId(normalizeDest(s.key, d))))]));
+  return ops.map((op) => {
+    const { service } = objectKey(op);
+    const dests = tables.get(service);
+    switch (op.op) {
+      case 'add-service':
+        if (dests) return 'EEXIST';
+        tables.set(service, new Set());
+        return undefined;
+      case 'edit-service':
+        return dests ? undefined : 'ESRCH';
+      case 'del-service':
+        if (!dests) return 'ESRCH';
+        tables.delete(service);
+        return undefined;
+      case 'add-dest':
+      case 'edit-dest':
+      case 'del-dest': {
+        if (!dests) return 'ESRCH';
+        const id = destId(op.op === 'del-dest' ? op.dest : normalizeDest(op.service, op.dest));
+        const exists = dests.has(id);
+        if (op.op === 'add-dest') {
+          if (exists) return 'EEXIST';
+          dests.add(id);
+          return undefined;
+        }
+        if (!exists) return 'ENOENT';
+        if (op.op === 'del-dest') dests.delete(id);
+        return undefined;
+      }
+    }
+  });
+}
+
+/**
+ * Judge every op of a restore batch against the table read back afterwards (and, when given, the table
+ * just before, which makes EEXIST/ESRCH/ENOENT exact). An op that a later op of the batch overrides (same
+ * object, or a deletion of its service) shares the verdict of that later op, since its own effect can no
+ * longer be seen.
+ */
+export function verifyRestore(ops: readonly IpvsOp[], after: readonly ServiceState[], stderr: string, before?: readonly ServiceState[]): ApplyResult {
   const table = new Map(after.map((s) => [serviceId(s.key), s]));
   const messages = parseIpvsadmMessages(stderr);
+  const predicted = before ? predictExistenceErrors(ops, before) : [];
   const verdict: Check[] = new Array<Check>(ops.length);
   for (let i = ops.length - 1; i >= 0; i--) {
     const op = ops[i] as IpvsOp;
+    const refused = predicted[i];
+    if (refused !== undefined) {
+      verdict[i] = { ok: false, errno: refused };
+      continue;
+    }
     const key = objectKey(op);
     let later = -1;
     for (let j = i + 1; j < ops.length; j++) {
       const k = objectKey(ops[j] as IpvsOp);
-      if (k.service !== key.service) continue;
+      if (k.service !== key.service || predicted[j] !== undefined) continue;
       if (k.dest === key.dest || (k.dest === undefined && (ops[j] as IpvsOp).op !== 'edit-service')) {
         later = j;
         break;
       }
     }
-    verdict[i] = later >= 0 ? (verdict[later] as Check) : checkOp(op, table);
+    if (later < 0) {
+      const v = checkOp(op, table);
+      // With the table before known, "may already have been so" is settled: it was not.
+      verdict[i] = before && v.ok ? { ok: true } : v;
+    } else {
+      const v = verdict[later] as Check;
+      verdict[i] = v.ok ? { ok: true } : v;
+    }
+  }
+  const aligned = alignMessages(ops, verdict, messages);
+  if (aligned) {
+    const result: ApplyResult = { applied: [], failed: [] };
+    ops.forEach((op, i) => {
+      const v = verdict[i] as Check;
+      const m = aligned[i] === undefined ? undefined : messages[aligned[i]];
+      if (!m) result.applied.push(op);
+      else result.failed.push({ op, error: opError(op, (v.ok ? undefined : v.errno) ?? m.errno, m.text) });
+    });
+    return result;
   }
   const result: ApplyResult = { applied: [], failed: [] };
   const distinct = [...new Set(messages.map((m) => m.errno))];
-  // ipvsadm prints one message per failed line, in line order: pair failed ops with messages in order,
-  // skipping messages that this kind of op cannot print.
+  // No exact alignment: judge by the table alone, and lend failed ops the first fitting message in order.
   let next = 0;
   ops.forEach((op, i) => {
     const v = verdict[i] as Check;
@@ -142,11 +211,10 @@ export function verifyRestore(ops: readonly IpvsOp[], after: readonly ServiceSta
       result.applied.push(op);
       return;
     }
-    const fits = (m: IpvsadmMessage) => (m.kinds === undefined || m.kinds.includes(op.op)) && (v.errno === undefined || m.errno === v.errno);
     let message: IpvsadmMessage | undefined;
     for (let k = next; k < messages.length; k++) {
       const m = messages[k] as IpvsadmMessage;
-      if (fits(m)) {
+      if (fits(op, v.errno, m)) {
         message = m;
         next = k + 1;
         break;
@@ -161,4 +229,33 @@ export function verifyRestore(ops: readonly IpvsOp[], after: readonly ServiceSta
     result.failed.push({ op, error: opError(op, errno ?? 'EIO', detail) });
   });
   return result;
+}
+
+function fits(op: IpvsOp, errno: IpvsErrno | undefined, m: IpvsadmMessage): boolean {
+  return (m.kinds === undefined || m.kinds.includes(op.op)) && (errno === undefined || m.errno === errno);
+}
+
+/**
+ * ipvsadm prints one message per failed line, in line order. Pair them: every op the table proves failed
+ * takes the next message, which must fit it; an op that only may have failed (`unless`) takes the next
+ * message when it fits and there are more messages left than proven failures still to come. Returns the
+ * message index per op, or undefined when no such exact pairing exists (then the caller judges by the table).
+ */
+function alignMessages(ops: readonly IpvsOp[], verdict: readonly Check[], messages: readonly IpvsadmMessage[]): (number | undefined)[] | undefined {
+  const provenAfter = new Array<number>(ops.length + 1).fill(0);
+  for (let i = ops.length - 1; i >= 0; i--) provenAfter[i] = (provenAfter[i + 1] ?? 0) + ((verdict[i] as Check).ok ? 0 : 1);
+  const pick: (number | undefined)[] = new Array<number | undefined>(ops.length).fill(undefined);
+  let k = 0;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i] as IpvsOp;
+    const v = verdict[i] as Check;
+    const m = messages[k];
+    if (!v.ok) {
+      if (!m || !fits(op, v.errno, m)) return undefined;
+      pick[i] = k++;
+    } else if (v.unless !== undefined && m && messages.length - k > (provenAfter[i + 1] ?? 0) && fits(op, v.unless, m)) {
+      pick[i] = k++;
+    }
+  }
+  return k === messages.length ? pick : undefined;
 }

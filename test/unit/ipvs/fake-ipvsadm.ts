@@ -3,7 +3,7 @@ import type { IpvsOp } from '../../../src/ipvs/backend.js';
 import { MemoryBackend } from '../../../src/ipvs/memory-backend.js';
 import { endpointText, type DestState, type ServiceState } from '../../../src/ipvs/model.js';
 import type { CommandResult, CommandRunner, RunOptions } from '../../../src/ipvs/run-command.js';
-import { parseSaveLine } from '../../../src/ipvs/save-format.js';
+import { formatState, parseSaveLine } from '../../../src/ipvs/save-format.js';
 
 /**
  * A stand-in for the ipvsadm program over a MemoryBackend, behaving as ipvsadm v1.31 was seen to behave in
@@ -43,6 +43,11 @@ export class FakeIpvsadm {
     const a = file === 'ipvsadm' ? args : i >= 0 ? args.slice(i + 1) : args;
     if (this.hang) return new Promise(() => undefined);
     if (a[0] === '-R') return this.restore(opts.input ?? '');
+    if (a[0] === '-S') {
+      // -Sn never prints thresholds.
+      const table = (await this.kernel.dump()).map((s) => ({ ...s, dests: s.dests.map((d) => ({ ...d, upperThreshold: 0, lowerThreshold: 0 })) }));
+      return { code: 0, stdout: formatState(table), stderr: '' };
+    }
     if (a[0] === '-L') return { code: 0, stdout: await this.listing(a.slice(1)), stderr: '' };
     if (a[0] === '-C') {
       await this.kernel.flush();

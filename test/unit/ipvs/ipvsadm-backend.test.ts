@@ -24,7 +24,7 @@ describe('IpvsadmBackend.apply', () => {
     expect(result.applied).toEqual(ops);
     const restores = fake.calls.filter((c) => c.args.includes('-R'));
     expect(restores).toEqual([{ file: 'ip', args: ['netns', 'exec', 'lvs-dir', 'ipvsadm', '-R'], input: formatOps(ops) }]);
-    expect(fake.calls.slice(1).map((c) => c.args.slice(4).join(' '))).toEqual(['-L -n --exact --tun-info', '-L -n --exact --thresholds']);
+    expect(fake.calls.map((c) => c.args.slice(4).join(' '))).toEqual(['-S -n', '-R', '-L -n --exact --tun-info', '-L -n --exact --thresholds']);
     expect(planChanges(parseSaveState(fixture('mixed.Sn.txt')), await b.dump(), { owned: 'all' })).toEqual([]);
   });
 
@@ -54,6 +54,44 @@ describe('IpvsadmBackend.apply', () => {
       'NEW_SERVICE tcp 203.0.113.99:81: ENOENT (Scheduler or persistence engine not found)',
       'SET_DEST 198.51.100.13:80 on tcp 203.0.113.1:80: ENOENT (No such destination)',
       'SET_SERVICE tcp 203.0.113.99:80: ESRCH (No such service)',
+    ]);
+  });
+
+  it('adding an identical object that exists, or deleting one that is gone, fails exactly like the kernel says', async () => {
+    const fake = new FakeIpvsadm();
+    const b = new IpvsadmBackend({ run: fake.run });
+    await b.apply([{ op: 'add-service', service: spec(web) }, { op: 'add-dest', service: web, dest: rs('198.51.100.11') }]);
+    const ops: IpvsOp[] = [
+      { op: 'add-dest', service: web, dest: rs('198.51.100.12') }, // new: ok
+      { op: 'add-dest', service: web, dest: rs('198.51.100.11') }, // identical, exists: EEXIST
+      { op: 'add-service', service: spec(web) }, // identical, exists: EEXIST
+      { op: 'del-dest', service: web, dest: rs('198.51.100.98') }, // absent: ENOENT
+      { op: 'del-service', key: missing }, // absent: ESRCH
+      { op: 'add-service', service: spec(missing) }, // new: ok
+    ];
+    const result = await b.apply(ops);
+    expect(result.applied).toEqual([ops[0], ops[5]]);
+    expect(result.failed.map((f) => f.error.message)).toEqual([
+      'NEW_DEST 198.51.100.11:80 on tcp 203.0.113.1:80: EEXIST (Destination already exists)',
+      'NEW_SERVICE tcp 203.0.113.1:80: EEXIST (Service already exists)',
+      'DEL_DEST 198.51.100.98:80 on tcp 203.0.113.1:80: ENOENT (No such destination)',
+      'DEL_SERVICE tcp 203.0.113.99:80: ESRCH (No such service)',
+    ]);
+  });
+
+  it('without the table before, ipvsadm messages are paired with ops in order to settle the same cases', () => {
+    const ops: IpvsOp[] = [
+      { op: 'add-service', service: spec(web) },
+      { op: 'add-dest', service: web, dest: rs('198.51.100.11') },
+      { op: 'del-dest', service: web, dest: rs('198.51.100.98') },
+    ];
+    const after = [{ ...spec(web), dests: [{ ...rs('198.51.100.11'), activeConns: 0, inactiveConns: 0, persistConns: 0 }] }];
+    expect(verifyRestore(ops, after, '').failed).toEqual([]);
+    const r = verifyRestore(ops, after, 'Service already exists\nNo such destination\n');
+    expect(r.applied).toEqual([ops[1]]);
+    expect(r.failed.map((f) => f.error.message)).toEqual([
+      'NEW_SERVICE tcp 203.0.113.1:80: EEXIST (Service already exists)',
+      'DEL_DEST 198.51.100.98:80 on tcp 203.0.113.1:80: ENOENT (No such destination)',
     ]);
   });
 
