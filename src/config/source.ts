@@ -98,7 +98,8 @@ export function firstMergeKey(src: Pick<YamlSource, 'doc' | 'lineCounter'>): Pos
   let pos: Position = { line: 1, col: 1 };
   visit(src.doc, {
     Pair(_key, pair) {
-      if (isScalar(pair.key) && pair.key.value === '<<') {
+      // With merge enabled the key's value is a symbol; its source text is still `<<`.
+      if (isScalar(pair.key) && pair.key.source === '<<') {
         pos = nodePos(src.lineCounter, pair.key);
         return visit.BREAK;
       }
