@@ -42,6 +42,11 @@ export interface SchedulerOptions {
   onError?: (checkId: string, where: string, err: unknown) => void;
   /** Longest stop() waits for in-flight runs to settle after aborting them. */
   stopGraceMs?: number;
+  /**
+   * Most runs started in one go before yielding to I/O: starting a probe is synchronous work (sockets, TLS
+   * setup), and when the loop falls behind, thousands of due timers would otherwise start in one long block.
+   */
+  maxLaunchesPerTurn?: number;
 }
 
 interface Entry {
@@ -68,6 +73,9 @@ export class CheckScheduler {
   private queue: Entry[] = [];
   private queueHead = 0;
   private inFlight = 0;
+  private launchesThisTurn = 0;
+  private turnTimer: TimerHandle | undefined;
+  private readonly maxLaunchesPerTurn: number;
   private started = false;
   private stopped = false;
 
@@ -77,6 +85,7 @@ export class CheckScheduler {
     this.random = opts.random ?? Math.random;
     this.onError = opts.onError ?? (() => undefined);
     this.stopGraceMs = opts.stopGraceMs ?? 5000;
+    this.maxLaunchesPerTurn = Math.max(1, Math.floor(opts.maxLaunchesPerTurn ?? 64));
   }
 
   add(check: ScheduledCheck): void {
@@ -104,6 +113,8 @@ export class CheckScheduler {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.turnTimer !== undefined) this.timers.clearTimeout(this.turnTimer);
+    this.turnTimer = undefined;
     this.queue = [];
     this.queueHead = 0;
     const all = [...this.entries.values()];
@@ -162,13 +173,25 @@ export class CheckScheduler {
 
   private due(entry: Entry): void {
     if (entry.removed || this.stopped || entry.running || entry.queued) return;
-    if (this.inFlight < this.maxConcurrent) return this.launch(entry);
+    if (this.inFlight < this.maxConcurrent && this.canLaunchThisTurn()) return this.launch(entry);
     entry.queued = true;
     this.queue.push(entry);
   }
 
+  /** Counts launches in this turn of the event loop; past the limit, the rest wait for the next turn. */
+  private canLaunchThisTurn(): boolean {
+    if (this.turnTimer === undefined) {
+      this.turnTimer = this.timers.setTimeout(() => {
+        this.turnTimer = undefined;
+        this.launchesThisTurn = 0;
+        this.pump();
+      }, 0);
+    }
+    return this.launchesThisTurn < this.maxLaunchesPerTurn;
+  }
+
   private pump(): void {
-    while (this.inFlight < this.maxConcurrent && this.queueHead < this.queue.length) {
+    while (this.inFlight < this.maxConcurrent && this.queueHead < this.queue.length && !this.stopped && this.canLaunchThisTurn()) {
       const entry = this.queue[this.queueHead++];
       if (!entry || !entry.queued || entry.removed) continue;
       entry.queued = false;
@@ -186,6 +209,7 @@ export class CheckScheduler {
     const startedAt = this.timers.now();
     const ctl = new AbortController();
     this.inFlight++;
+    this.launchesThisTurn++;
     const done = (async (): Promise<void> => {
       let result: ProbeResult;
       try {

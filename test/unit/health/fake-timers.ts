@@ -30,6 +30,17 @@ export class FakeTimers implements TimerApi {
     return this.pending.length;
   }
 
+  /** Fire only the earliest timer (synchronously, like one callback in a timers phase). */
+  fireNext(): boolean {
+    let next: Pending | undefined;
+    for (const p of this.pending) if (!next || p.at < next.at || (p.at === next.at && p.id < next.id)) next = p;
+    if (!next) return false;
+    this.pending = this.pending.filter((p) => p !== next);
+    this.t = Math.max(this.t, next.at);
+    next.fn();
+    return true;
+  }
+
   /** Fire every timer due within `ms`, in order, letting promise callbacks run between timers. */
   async advance(ms: number): Promise<void> {
     const end = this.t + ms;

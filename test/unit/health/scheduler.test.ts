@@ -132,6 +132,20 @@ describe('check scheduler', () => {
     await s.stop();
   });
 
+  it('starts at most maxLaunchesPerTurn runs before yielding when many are due at once', async () => {
+    const timers = new FakeTimers();
+    const log = newLog();
+    const s = new CheckScheduler({ timers, random: () => 0, maxConcurrent: 1000, maxLaunchesPerTurn: 50 });
+    for (let i = 0; i < 500; i++) s.add(fakeCheck(timers, log, `c${i}`, 1000, 100));
+    s.start();
+    for (let i = 0; i < 500; i++) timers.fireNext(); // the 500 due timers of one timers phase
+    expect(s.stats()).toMatchObject({ running: 50, queued: 450 });
+    await timers.advance(0); // the following turns start the rest, 50 at a time
+    expect(s.stats()).toMatchObject({ running: 500, queued: 0 });
+    await s.stop();
+    expect(timers.size).toBe(0);
+  });
+
   it('stop() aborts in-flight runs, closes every check, and leaves no timers', async () => {
     const timers = new FakeTimers();
     const log = newLog();

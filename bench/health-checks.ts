@@ -1,0 +1,160 @@
+/**
+ * Health-check load benchmark: HTTP and TCP checks through the real scheduler and checkers against local
+ * servers on loopback. The servers run in a child process so the CPU measured here is the checker's alone.
+ *
+ *   npx tsx bench/health-checks.ts [--seconds 5] [--rates 1000,4000]
+ *
+ * Bounded: at most 30 s per run and 20,000 checks configured per run. Run it inside a private network
+ * namespace (e.g. `unshare -n sh -c 'ip link set lo up && npx tsx bench/health-checks.ts'`): it opens
+ * thousands of loopback connections per second.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { HealthMonitor } from '../src/health/monitor.js';
+import type { CheckSpec, CommonCheckSpec } from '../src/health/types.js';
+
+const MAX_SECONDS = 30;
+const MAX_CHECKS = 20_000;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+const seconds = Math.min(Math.max(Number(arg('seconds', '5')), 1), MAX_SECONDS);
+const rates = arg('rates', '1000,4000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
+
+const SERVER_CODE = `
+  const http = require('node:http'), net = require('node:net');
+  const h = http.createServer((req, res) => res.end('ok\\n'));
+  h.keepAliveTimeout = 1000;
+  const t = net.createServer((s) => { s.on('error', () => {}); s.end(); });
+  h.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => t.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => {
+    process.stdout.write(JSON.stringify({ http: h.address().port, tcp: t.address().port }) + '\\n');
+  }));
+  process.stdin.on('end', () => process.exit(0)); process.stdin.resume();`;
+
+async function startServers(): Promise<{ child: ChildProcess; http: number; tcp: number }> {
+  const child = spawn(process.execPath, ['-e', SERVER_CODE], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const ports = await new Promise<{ http: number; tcp: number }>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('bench servers did not start within 10 s')), 10_000);
+    child.stdout?.once('data', (d: Buffer) => {
+      clearTimeout(t);
+      resolve(JSON.parse(d.toString()) as { http: number; tcp: number });
+    });
+  });
+  return { child, ...ports };
+}
+
+interface Row {
+  check: string;
+  target: number;
+  done: number;
+  failures: number;
+  cpuMsPer1000: number;
+  lagP99: number;
+  lagMax: number;
+  latP50: number;
+  latP99: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN);
+}
+
+async function run(kind: 'http' | 'tcp', rate: number, port: number): Promise<Row> {
+  // N checks at a 1 s interval give N checks per second.
+  const checks = Math.min(rate, MAX_CHECKS);
+  const common: CommonCheckSpec = { intervalMs: 1000, timeoutMs: 2000, rise: 1, fall: 1, retries: 0, retryDelayMs: 0, assume: 'down', jitterPercent: 5 };
+  const spec: CheckSpec =
+    kind === 'http' ? { ...common, type: 'http', method: 'GET', path: '/', expect: { status: [] }, headers: {} } : { ...common, type: 'tcp' };
+  let done = 0;
+  let failures = 0;
+  let counting = false;
+  const lastFailure: string[] = [];
+  const latencies: number[] = [];
+  const m = new HealthMonitor({
+    maxConcurrent: 512,
+    onResult: (_id, r) => {
+      if (!counting) return;
+      done++;
+      if (latencies.length < 200_000) latencies.push(r.latencyMs);
+      if (!r.ok) {
+        failures++;
+        if (lastFailure.length < 3) lastFailure.push(r.reason);
+      }
+    },
+  });
+  for (let i = 0; i < checks; i++) m.add({ id: `${kind}${i}`, spec, target: { address: '127.0.0.1', port, virtualServer: 'bench' } });
+  m.start();
+  await new Promise((r) => setTimeout(r, 1000)); // warm-up: every check has started once
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  counting = true;
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  counting = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  lag.disable();
+  await m.stop();
+  if (lastFailure.length > 0) console.error(`${kind} @${rate}/s failures, e.g.: ${lastFailure.join(' | ')}`);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  return {
+    check: kind,
+    target: rate,
+    done: done / elapsed,
+    failures,
+    cpuMsPer1000: done > 0 ? (cpuMs / done) * 1000 : NaN,
+    lagP99: lag.percentile(99) / 1e6,
+    lagMax: lag.max / 1e6,
+    latP50: percentile(latencies.sort((a, b) => a - b), 50),
+    latP99: percentile(latencies, 99),
+  };
+}
+
+function table(rows: Row[]): string {
+  const head = ['check', 'target/s', 'done/s', 'failed', 'CPU ms / 1000 checks', 'CPU % at 1000 checks/s', 'check ms p50', 'check ms p99', 'loop lag p99 ms', 'lag max ms'];
+  const body = rows.map((r) => [
+    r.check,
+    String(r.target),
+    r.done.toFixed(0),
+    String(r.failures),
+    r.cpuMsPer1000.toFixed(1),
+    `${(r.cpuMsPer1000 / 10).toFixed(1)}%`, // 1000 checks/s costing X ms CPU each second = X/1000 of a core
+    r.latP50.toFixed(1),
+    r.latP99.toFixed(1),
+    r.lagP99.toFixed(1),
+    r.lagMax.toFixed(1),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const servers = await startServers();
+  const rows: Row[] = [];
+  try {
+    for (const kind of (arg('checks', 'tcp,http').split(',') as ('tcp' | 'http')[])) {
+      for (const rate of rates) rows.push(await run(kind, rate, kind === 'http' ? servers.http : servers.tcp));
+    }
+  } finally {
+    servers.child.stdin?.end();
+    if (servers.child.pid !== undefined && servers.child.exitCode === null) servers.child.kill('SIGTERM');
+  }
+  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+  console.log(`health checks on loopback, ${seconds} s per run, node ${process.version}, CPU of the checker process only`);
+  console.log(`${availableParallelism()} CPUs, load average ${load} (other work on the machine skews lag and CPU figures)`);
+  console.log(table(rows));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
