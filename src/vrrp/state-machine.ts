@@ -375,10 +375,9 @@ function onAdvert(st: Step, ev: { priority: number; maxAdvertIntervalCs: number;
   if (s.state !== 'Backup') return; // Initialize and Fault ignore adverts (RFC 5798 6.4).
 
   if (s.holdingVips && ev.priority !== PRIORITY_STOP) {
-    // Make-before-break: the new master is announcing, so our copy of the VIPs can go.
-    st.cancelTimer('step-down');
-    st.set({ holdingVips: false });
-    st.actions.push({ type: 'release-vips', reason: `step-down complete: new master ${from}` });
+    // Make-before-break: the new master is announcing, so our copy of the VIPs can go. This also arms
+    // Master_Down, which the advert handling below resets or (for a discarded lower advert) leaves running.
+    releaseAfterStepDown(st, `step-down complete: new master ${from}`);
   }
 
   if (ev.priority === PRIORITY_STOP) {

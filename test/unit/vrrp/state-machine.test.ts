@@ -362,6 +362,15 @@ describe('planned step-down (make-before-break)', () => {
     expect(r.state.timers['master-down']).toBe(2600 + masterDownInterval(r.state));
   });
 
+  it('a lower advert during step-down after preempt-resume releases the VIPs and still arms Master_Down (found by fuzzing)', () => {
+    let s = step(master(200), { type: 'step-down-requested', reason: 'test' }, 100).state;
+    s = step(s, { type: 'preempt-resume', reason: 'changed my mind' }, 200).state;
+    const r = step(s, advert(100, '192.0.2.1'), 300);
+    expect(r.state.holdingVips).toBe(false);
+    expect(r.state.timers['master-down']).toBe(300 + masterDownInterval(r.state));
+    expect(step(r.state, { type: 'master-down-timer-fired' }, 300 + masterDownInterval(r.state)).state.state).toBe('Master');
+  });
+
   it('is refused outside Master', () => {
     const r = step(backup(), { type: 'step-down-requested', reason: 'x' }, 1);
     expect(r.state.state).toBe('Backup');
