@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs lvskeep's test suites: `node scripts/run-tests.mjs [unit|net|kernel ...]` (default: all, in that order).
+// Runs lvskeep's test suites: `node scripts/run-tests.mjs [unit|net|kernel ...] [-- vitest args]` (default: all,
+// in that order; arguments after `--`, such as file filters, go to vitest).
 //   unit    vitest --project unit on the host.
 //   net     vitest --project net inside `unshare --net --mount`: namespaces made with `ip netns add` live on a
 //           private tmpfs at /run/netns and vanish with the run; the host's interfaces are never touched.
@@ -62,8 +63,11 @@ function missingPrerequisites(suite) {
   return missing;
 }
 
+/** Extra vitest arguments given after `--` (file filters, -t NAME), passed to every selected suite. */
+let vitestExtra = [];
+
 function vitestArgs(suite, reportPath) {
-  return [VITEST, 'run', '--project', suite, '--reporter=default', '--reporter=json', `--outputFile=${reportPath}`, '--passWithNoTests'];
+  return [VITEST, 'run', '--project', suite, '--reporter=default', '--reporter=json', `--outputFile=${reportPath}`, '--passWithNoTests', ...vitestExtra];
 }
 
 /** Run argv with inherited stdout/stderr; resolve with its exit status (null when killed by a signal). */
@@ -128,7 +132,10 @@ async function runNet(reportPath) {
 }
 
 async function runKernel(reportPath) {
-  say(`kernel suite: booting user-mode-linux once (limit ${Math.round(KERNEL_TIMEOUT_MS / 60_000)} min); vitest output follows when the guest halts`);
+  say(`kernel suite: booting user-mode-linux once (limit ${Math.round(KERNEL_TIMEOUT_MS / 60_000)} min); guest output follows`);
+  say('----- guest output -----');
+  let lastOutputAt = Date.now();
+  let endsWithNewline = true;
   let result;
   try {
     result = await runInUml({
@@ -137,14 +144,25 @@ async function runKernel(reportPath) {
       env: { CI: process.env.CI, LVSKEEP_IN_UML: '1', TERM: 'dumb', NO_COLOR: '1', LANG: 'C.UTF-8' },
       timeoutMs: KERNEL_TIMEOUT_MS,
       signal: abort.signal,
-      onProgress: ({ elapsedMs, lastLine }) => say(`kernel suite: guest running for ${Math.round(elapsedMs / 1000)} s; last output: ${lastLine || '(none yet)'}`),
+      onOutput: (text) => {
+        lastOutputAt = Date.now();
+        endsWithNewline = text.endsWith('\n');
+        process.stdout.write(text);
+      },
+      onProgress: ({ elapsedMs }) => {
+        // Only when the guest has been quiet for a while, so a slow test does not look like a hang.
+        if (Date.now() - lastOutputAt < 55_000) return;
+        if (!endsWithNewline) say();
+        endsWithNewline = true;
+        say(`kernel suite: guest still running after ${Math.round(elapsedMs / 1000)} s (quiet for ${Math.round((Date.now() - lastOutputAt) / 1000)} s)`);
+      },
     });
   } catch (err) {
+    if (!endsWithNewline) say();
     say(`ERROR kernel suite: ${err.message}`);
     return { ...emptyCounts(), failed: 1 };
   }
-  say('----- guest output -----');
-  process.stdout.write(result.output.endsWith('\n') || result.output === '' ? result.output : `${result.output}\n`);
+  if (!endsWithNewline) say();
   say(`----- guest finished: exit status ${result.exitCode} after ${(result.durationMs / 1000).toFixed(1)} s (boot + run + halt) -----`);
   if (result.exitCode === 125) say('ERROR kernel suite: the guest init failed before running vitest (see guest output above)');
   return countsFrom('kernel', reportPath, result.exitCode);
@@ -154,10 +172,13 @@ const RUNNERS = { unit: runUnit, net: runNet, kernel: runKernel };
 
 async function main() {
   let suites;
+  const args = process.argv.slice(2);
+  const dashes = args.indexOf('--');
+  if (dashes >= 0) vitestExtra = args.slice(dashes + 1);
   try {
-    suites = parseSuiteArgs(process.argv.slice(2));
+    suites = parseSuiteArgs(dashes >= 0 ? args.slice(0, dashes) : args);
   } catch (err) {
-    process.stderr.write(`run-tests: ${err.message}\nusage: node scripts/run-tests.mjs [unit|net|kernel ...]\n`);
+    process.stderr.write(`run-tests: ${err.message}\nusage: node scripts/run-tests.mjs [unit|net|kernel ...] [-- vitest filters]\n`);
     return 2;
   }
   // Reports go inside the repository (git-ignored): the kernel guest covers /tmp with its own tmpfs.

@@ -43,6 +43,8 @@ export interface RunInUmlOptions {
   signal?: AbortSignal;
   onProgress?: (p: UmlProgress) => void;
   progressIntervalMs?: number;
+  /** Receives the command's output while the guest runs (polled every 0.5 s), as well as in the result. */
+  onOutput?: (text: string) => void;
 }
 
 export interface UmlResult {

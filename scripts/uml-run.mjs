@@ -2,11 +2,13 @@
 // and returns that command's exit status and output. Plain Node ESM so that scripts/run-tests.mjs can use it
 // without a build step; test/harness/uml.ts re-exports it with types (scripts/uml-run.d.mts).
 // Recipe and pitfalls: /work/shared/notes/kernel-lab.md.
+import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import process from 'node:process';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -106,6 +108,38 @@ function readIfExists(path) {
   }
 }
 
+/**
+ * Follows a file the guest appends to (hostfs writes reach the host as they happen) and hands new text
+ * to `onText`; `pump()` reads whatever arrived since the last call.
+ */
+function fileFollower(path, onText) {
+  let offset = 0;
+  const decoder = new StringDecoder('utf8');
+  return function pump(final = false) {
+    let fd;
+    try {
+      fd = openSync(path, 'r');
+      const size = fstatSync(fd).size;
+      while (offset < size) {
+        const buf = Buffer.alloc(Math.min(size - offset, 1 << 20));
+        const n = readSync(fd, buf, 0, buf.length, offset);
+        if (n <= 0) break;
+        offset += n;
+        const text = decoder.write(buf.subarray(0, n));
+        if (text) onText(text);
+      }
+    } catch {
+      /* not there yet, or gone: nothing to pass on */
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    if (final) {
+      const rest = decoder.end();
+      if (rest) onText(rest);
+    }
+  };
+}
+
 function isAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -135,6 +169,7 @@ export async function runInUml(opts) {
     signal,
     onProgress,
     progressIntervalMs = 60_000,
+    onOutput,
   } = opts;
   if (!umlBinary) throw new UmlRunError('no UML kernel found (install user-mode-linux: linux.uml), or set LVSKEEP_UML_BINARY', '');
   if (!existsSync(join(modulesDir))) throw new UmlRunError(`UML modules directory ${modulesDir} is missing (user-mode-linux package)`, '');
@@ -174,6 +209,7 @@ export async function runInUml(opts) {
     },
   });
 
+  const follow = onOutput ? fileFollower(paths.out, onOutput) : undefined;
   const consoleFd = openSync(paths.console, 'w');
   const started = Date.now();
   let child;
@@ -194,6 +230,7 @@ export async function runInUml(opts) {
       settled = true;
       clearTimeout(timer);
       clearInterval(heartbeat);
+      clearInterval(follower);
       signal?.removeEventListener('abort', onAbort);
       resolvePromise(how);
     };
@@ -224,6 +261,7 @@ export async function runInUml(opts) {
       const last = tail(out, 1).slice(0, 200);
       onProgress?.({ elapsedMs: Date.now() - started, lastLine: last });
     }, progressIntervalMs);
+    const follower = setInterval(() => follow?.(), 500);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) onAbort();
     child.once('error', (err) => {
@@ -243,6 +281,7 @@ export async function runInUml(opts) {
     });
   });
 
+  follow?.(true);
   const durationMs = Date.now() - started;
   const consoleLog = readIfExists(paths.console) ?? '';
   const statusText = readIfExists(paths.status);
