@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseAddress, parseCidr, parseEndpoint, type Address, type Cidr, type Endpoint } from './address.js';
+import { didYouMean } from './suggest.js';
 
 /** Describe a YAML value's type in words for messages ("a list", "a mapping", "a number"). */
 export function describeValue(v: unknown): string {
@@ -104,7 +105,13 @@ export function bool() {
 }
 
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: (iss) => `must be one of ${values.join(', ')}${iss.input === undefined ? '' : `, got ${JSON.stringify(iss.input)}`}` });
+  return z.enum(values, {
+    error: (iss) => {
+      if (iss.input === undefined) return `is required (one of ${values.join(', ')})`;
+      const hint = typeof iss.input === 'string' ? didYouMean(iss.input, values) : undefined;
+      return hint ? `must be one of ${values.join(', ')}; did you mean "${hint}"?` : `must be one of ${values.join(', ')}, got ${JSON.stringify(iss.input)}`;
+    },
+  });
 }
 
 /**

@@ -103,6 +103,13 @@ virtual_servers:
     ]);
   });
 
+  it('suggests the closest allowed value for a misspelt choice', () => {
+    expect(messagesAt('virtual_servers:\n  - { address: "203.0.113.10:80", scheduler: wlcc }\n', 'virtual_servers[0].scheduler')).toEqual([
+      'must be one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, mh, fo, ovf; did you mean "wlc"?',
+    ]);
+    expect(messagesAt('alerts:\n  sinks:\n    - { name: a }\n', 'alerts.sinks[0].type')).toEqual(['is required (one of webhook, slack, teams, pagerduty, opsgenie, script)']);
+  });
+
   it('describes wrong types in operator words', () => {
     expect(messagesAt('virtual_servers: {}\n', 'virtual_servers')).toEqual(['expected a list, got a mapping']);
     expect(messagesAt('virtual_servers: [hello]\n', 'virtual_servers[0]')).toEqual(['expected a mapping, got a string']);
