@@ -64,8 +64,24 @@ interface Pending {
 /** Bounds one dump's memory: ~20k services or ~100k destinations is far beyond any real table. */
 const MAX_DUMP_MESSAGES = 500_000;
 
+/** The part of the package's RawNetlinkSocket we use; unit tests pass a fake kernel end. */
+export interface RawSocketLike {
+  on(event: 'message', listener: (msg: Buffer) => void): unknown;
+  on(event: 'truncatedMessage', listener: (msg: Buffer) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  send(msg: Uint8Array, options: { port: number }, callback: (error?: Error) => void): void;
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+/** A generic netlink socket in the current network namespace. */
 export function openGenlSocket(): NlTransport {
-  const sock = new RawNetlinkSocket(NETLINK_GENERIC, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+  return createGenlTransport(new RawNetlinkSocket(NETLINK_GENERIC, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 }));
+}
+
+/** Request/response matching by sequence number over a raw netlink socket. */
+export function createGenlTransport(sock: RawSocketLike): NlTransport {
   const pending = new Map<number, Pending>();
   let seq = (Math.random() * 0x7fffffff) >>> 0;
   let closed = false;
