@@ -138,7 +138,8 @@ export async function createUdpTransport(options: TransportOptions, deps: UdpTra
     kind: 'udp',
     async send(bytes: Uint8Array, dest?: string): Promise<void> {
       if (closed) throw new Error(`${place}: send after close`);
-      const payload = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      // A copy: the datagram leaves after this call returns, and the caller may reuse its buffer.
+      const payload = Buffer.from(bytes);
       const targets = dest === undefined ? opts.destinations : [dest];
       const results = await Promise.allSettled(targets.map((t) => sendOne(payload, t)));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
