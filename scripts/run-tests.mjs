@@ -20,7 +20,8 @@ import { DEFAULT_MODULES_DIR, findUmlBinary, REPO_ROOT, runInUml, SCRATCH_DIR } 
 const VITEST = join(REPO_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
 const CI = process.env.CI === 'true';
 const KERNEL_TIMEOUT_MS = Number(process.env.LVSKEEP_KERNEL_TIMEOUT_MS) > 0 ? Number(process.env.LVSKEEP_KERNEL_TIMEOUT_MS) : 20 * 60_000;
-const NET_TIMEOUT_MS = 30 * 60_000;
+/** Bound for the unit and net suites' vitest processes. */
+const SUITE_TIMEOUT_MS = 30 * 60_000;
 
 const abort = new globalThis.AbortController();
 let interrupted = false;
@@ -81,14 +82,19 @@ function runInherited(argv, timeoutMs) {
     }, timeoutMs);
     const onAbort = () => child.kill('SIGTERM');
     abort.signal.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (err) => {
-      say(`run-tests: cannot start ${file}: ${err.message}`);
-    });
-    child.once('close', (code) => {
+    let settled = false;
+    const finish = (code) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       abort.signal.removeEventListener('abort', onAbort);
       resolve(code);
+    };
+    child.once('error', (err) => {
+      say(`run-tests: cannot start ${file}: ${err.message}`);
+      finish(127);
     });
+    child.once('close', (code) => finish(code));
   });
 }
 
@@ -119,7 +125,7 @@ function countsFrom(suite, reportPath, exitCode) {
 }
 
 async function runUnit(reportPath) {
-  const code = await runInherited([process.execPath, ...vitestArgs('unit', reportPath)], NET_TIMEOUT_MS);
+  const code = await runInherited([process.execPath, ...vitestArgs('unit', reportPath)], SUITE_TIMEOUT_MS);
   return countsFrom('unit', reportPath, code);
 }
 
@@ -127,7 +133,7 @@ const NET_SANDBOX = join(REPO_ROOT, 'scripts', 'net-sandbox.sh');
 
 async function runNet(reportPath) {
   const argv = ['unshare', '--net', '--mount', '--propagation', 'private', '--', 'bash', NET_SANDBOX, process.execPath, ...vitestArgs('net', reportPath)];
-  const code = await runInherited(argv, NET_TIMEOUT_MS);
+  const code = await runInherited(argv, SUITE_TIMEOUT_MS);
   return countsFrom('net', reportPath, code);
 }
 

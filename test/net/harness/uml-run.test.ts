@@ -15,8 +15,16 @@ describeIf({ label: 'net/harness/uml-run', root: true, commands: ['linux.uml', '
 
   it('returns the command exit status and output, with env and cwd as given and IPVS loaded', async () => {
     const script = 'echo "cwd=$PWD var=$LK_TEST_VAR"; echo to-stderr >&2; grep -oE "^(ip_vs_mh|ip_vs_ovf|veth|bridge) " /proc/modules | sort | tr -d " " | tr "\\n" ,; echo; exit 7';
-    const r = await runInUml({ argv: ['bash', '-c', script], cwd: '/usr', env: { LK_TEST_VAR: "two words 'quoted'" }, timeoutMs: 120_000 });
+    const live: string[] = [];
+    const r = await runInUml({
+      argv: ['bash', '-c', script],
+      cwd: '/usr',
+      env: { LK_TEST_VAR: "two words 'quoted'" },
+      timeoutMs: 120_000,
+      onOutput: (text) => live.push(text),
+    });
     expect(r.exitCode).toBe(7);
+    expect(live.join('')).toBe(r.output);
     expect(r.output).toContain("cwd=/usr var=two words 'quoted'");
     expect(r.output).toContain('to-stderr');
     expect(r.output).toContain('bridge,ip_vs_mh,ip_vs_ovf,veth,');
