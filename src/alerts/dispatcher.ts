@@ -156,16 +156,9 @@ class SinkLane {
         arm();
       }));
     };
+    // Bounded like the open-incident map it mirrors: a reminder whose incident was forgotten (resolved, or
+    // evicted from the bounded map) removes itself when it next fires.
     arm();
-    // Bounded like the open-incident map it mirrors.
-    if (this.reminders.size > this.policy.open.size + 1) {
-      for (const [k, t] of this.reminders) {
-        if (!this.policy.open.has(k)) {
-          t.cancel();
-          this.reminders.delete(k);
-        }
-      }
-    }
   }
 
   enqueue(item: QueueItem): void {

@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { errorMessage, errnoCode } from '../util/errors.js';
+import { VERSION } from '../version.js';
 import { parseRetryAfter } from './retry.js';
 import type { DeliveryOutcome } from './types.js';
 
@@ -28,7 +29,7 @@ export async function postJson(opts: PostOptions): Promise<DeliveryOutcome> {
   try {
     res = await request(opts.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'lvskeep', ...opts.headers },
+      headers: { 'content-type': 'application/json', 'user-agent': `lvskeep/${VERSION}`, ...opts.headers },
       body: opts.body,
       signal: opts.signal,
       ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),

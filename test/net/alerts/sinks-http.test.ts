@@ -43,6 +43,7 @@ describe('sinks against a real HTTP receiver on 127.0.0.1', () => {
     expect(r?.url).toBe('/hook');
     expect(r?.headers['content-type']).toBe('application/json');
     expect(r?.headers['x-team']).toBe('netops');
+    expect(r?.headers['user-agent']).toMatch(/^lvskeep\/\d/);
     const expected = `sha256=${createHmac('sha256', 'k3y-from-env').update(r?.body ?? '').digest('hex')}`;
     expect(r?.headers['x-lvskeep-signature']).toBe(expected);
     expect(rx.json(0)).toMatchObject({ version: 1, kind: 'event', host: HOST, events: [{ type: 'rs.down', dedupKey: 'rs-down:tcp 203.0.113.1:80:198.51.100.11:80' }] });
@@ -106,6 +107,16 @@ describe('sinks against a real HTTP receiver on 127.0.0.1', () => {
 });
 
 describe('failure handling against real receivers', () => {
+  it('teams: a 200 whose body reports throttling is retried', async () => {
+    rx.answer = (_r, i) => (i === 0 ? { status: 200, body: 'Microsoft Teams endpoint returned HTTP error 429 with ContextId tcid=0' } : { status: 200, body: '1' });
+    const d = start({ name: 'teams', type: 'teams', url: `${base}/webhookb2/x`, teamsFormat: 'messagecard' });
+    d.publish(down());
+    await waitFor(() => d.stats().teams?.delivered === 1, 5_000, 'teams delivery after throttling');
+    expect(rx.received).toHaveLength(2);
+    expect(rx.json(1)['@type']).toBe('MessageCard');
+    expect(d.stats().teams?.retries).toBe(1);
+  });
+
   it('retries on 500 and keeps order', async () => {
     rx.answer = (_r, i) => (i < 2 ? { status: 500, body: 'oops' } : { status: 200 });
     const d = start({ name: 'hook', type: 'webhook', url: base, retries: 4 });
