@@ -66,7 +66,8 @@ export function renderJobScript({ argv, cwd, env = {} }) {
   return `${lines.join('\n')}\n`;
 }
 
-const CMDLINE_VALUE = /^[A-Za-z0-9_./,:+@%-]+$/;
+// The kernel splits its command line on whitespace and treats double quotes specially; nothing else matters.
+const CMDLINE_VALUE = /^[^\s"'\\\x00-\x1f\x7f]+$/;
 
 /** linux.uml's command line. Extra KEY=value words become init's environment, so values must be plain words. */
 export function buildUmlArgs({ initPath, mem = '1024M', params = {}, umid, umlDir }) {
@@ -183,6 +184,7 @@ export async function runInUml(opts) {
   if (!isVisibleInGuest(workDir, keepPath)) {
     throw new UmlRunError(`work dir ${workDir} is under /tmp, which the guest covers with its own tmpfs; use a path inside ${keepPath}`, '');
   }
+  mkdirSync(workDir, { recursive: true });
   const paths = {
     job: join(workDir, 'job.sh'),
     out: join(workDir, 'output.txt'),
