@@ -136,4 +136,3 @@ function finish(issues: ConfigIssue[], src: YamlSource): ConfigIssue[] {
   return out;
 }
 
-export type { PathSegment };
