@@ -67,18 +67,20 @@ export function renderJobScript({ argv, cwd, env = {} }) {
 }
 
 // The kernel splits its command line on whitespace and treats double quotes specially; nothing else matters.
-const CMDLINE_VALUE = /^[^\s"'\\\x00-\x1f\x7f]+$/;
+function isCmdlineWord(v) {
+  return /^[^\s"'\\]+$/.test(v) && ![...v].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+}
 
 /** linux.uml's command line. Extra KEY=value words become init's environment, so values must be plain words. */
 export function buildUmlArgs({ initPath, mem = '1024M', params = {}, umid, umlDir }) {
   if (!isAbsolute(initPath)) throw new Error(`buildUmlArgs: init path must be absolute, got ${JSON.stringify(initPath)}`);
-  if (!CMDLINE_VALUE.test(initPath)) throw new Error(`buildUmlArgs: init path ${JSON.stringify(initPath)} contains characters the kernel command line cannot carry`);
+  if (!isCmdlineWord(initPath)) throw new Error(`buildUmlArgs: init path ${JSON.stringify(initPath)} contains characters the kernel command line cannot carry`);
   const args = [`mem=${mem}`, 'rootfstype=hostfs', 'rw', `init=${initPath}`, 'quiet'];
   if (umid) args.push(`umid=${umid}`);
   if (umlDir) args.push(`uml_dir=${umlDir}`);
   for (const [key, value] of Object.entries(params)) {
     if (!/^LK_[A-Z0-9_]+$/.test(key)) throw new Error(`buildUmlArgs: parameter ${key} must match LK_[A-Z0-9_]+`);
-    if (!CMDLINE_VALUE.test(value)) {
+    if (!isCmdlineWord(value)) {
       throw new Error(`buildUmlArgs: ${key}=${JSON.stringify(value)} cannot go on the kernel command line (spaces or quotes); move the path`);
     }
     args.push(`${key}=${value}`);
