@@ -54,6 +54,8 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
   const servername = spec.type === 'https' ? sniFor(spec) : undefined;
   const sockets = new Set<Socket>();
   let phase: Phase = 'connect';
+  /** TCP connected but TLS not yet done (https only): names the phase when the total deadline hits. */
+  let handshaking = false;
   // Read through a function: the connector sets `phase` from a callback, which TS narrowing cannot see.
   const currentPhase = (): Phase => phase;
 
@@ -77,16 +79,24 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
         return;
       }
       settled = true;
+      handshaking = false;
       if (args[0] === null) phase = 'response';
       callback(...args);
     });
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    // For https the connector settles after the TLS handshake; tell a silent TLS peer from an unanswered SYN.
+    let tcpUp = false;
+    socket.once('connect', () => {
+      tcpUp = true;
+      if (spec.type === 'https') handshaking = true;
+    });
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
       socket.destroy();
-      callback(Object.assign(new Error(`connect timeout after ${connectTimeoutMs} ms`), { code: CONNECT_TIMEOUT_CODE }), null);
+      const what = tcpUp && spec.type === 'https' ? 'TLS handshake timeout' : 'connect timeout';
+      callback(Object.assign(new Error(`${what} after ${connectTimeoutMs} ms`), { code: CONNECT_TIMEOUT_CODE }), null);
     }, connectTimeoutMs);
   };
 
@@ -101,6 +111,7 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
     if (closed) return fail('checker closed');
     const deadline = startDeadline(spec.timeoutMs, signal);
     phase = 'connect';
+    handshaking = false;
     let received = 0;
     try {
       const res = await agent.request({
@@ -144,12 +155,12 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
     } catch (err) {
       if (deadline.expired()) {
         const phase = currentPhase();
-        if (phase === 'connect') return fail(`connect timeout after ${spec.timeoutMs} ms`);
+        if (phase === 'connect') return fail(`${handshaking ? 'TLS handshake timeout' : 'connect timeout'} after ${spec.timeoutMs} ms`);
         if (phase === 'response') return fail(`timeout after ${spec.timeoutMs} ms waiting for response headers`);
         return fail(`timeout after ${spec.timeoutMs} ms reading body (${received} bytes received)`);
       }
       if (signal?.aborted) return fail(STOPPING_REASON);
-      if ((err as { code?: unknown }).code === CONNECT_TIMEOUT_CODE) return fail(`connect timeout after ${connectTimeoutMs} ms`);
+      if ((err as { code?: unknown }).code === CONNECT_TIMEOUT_CODE) return fail((err as Error).message);
       return fail(socketErrorReason(err));
     } finally {
       deadline.done();

@@ -130,6 +130,23 @@ export function initialPoolState(config: PoolConfig, health: Record<string, Heal
   return { ...base, quorumUp, sorryActive: !quorumUp && config.sorryServer !== undefined, panic };
 }
 
+/**
+ * Carry state over a configuration reload: servers still configured keep health, operator state, flap
+ * history and ramp; new ones start from `health` (down when absent); removed ones are dropped. Follow with a
+ * `tick` step to get the events and weights under the new configuration.
+ */
+export function carryOver(config: PoolConfig, prev: PoolState, health: Record<string, Health>, now: number): PoolState {
+  const fresh = initialPoolState(config, health, now);
+  const servers: Record<string, RealServerState> = {};
+  for (const rs of config.realServers) {
+    const kept = prev.servers[rs.id];
+    const initial = fresh.servers[rs.id];
+    if (kept) servers[rs.id] = { ...kept };
+    else if (initial) servers[rs.id] = initial;
+  }
+  return { ...prev, servers };
+}
+
 function aliveWeight(config: PoolConfig, state: PoolState): number {
   let sum = 0;
   for (const rs of config.realServers) {

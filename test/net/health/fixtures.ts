@@ -127,14 +127,14 @@ export function handler(seen: Seen, timers: Set<NodeJS.Timeout>) {
   };
 }
 
-async function listen(server: Server, timers: Set<NodeJS.Timeout>, seen: Seen): Promise<RunningHttp> {
+async function listen(server: Server, timers: Set<NodeJS.Timeout>, seen: Seen, host = '127.0.0.1'): Promise<RunningHttp> {
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     seen.connections++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
     port: (server.address() as AddressInfo).port,
     open: () => sockets.size,
@@ -146,9 +146,9 @@ async function listen(server: Server, timers: Set<NodeJS.Timeout>, seen: Seen): 
   };
 }
 
-export async function startHttp(seen: Seen): Promise<RunningHttp> {
+export async function startHttp(seen: Seen, host = '127.0.0.1'): Promise<RunningHttp> {
   const timers = new Set<NodeJS.Timeout>();
-  return listen(createHttpServer(handler(seen, timers)), timers, seen);
+  return listen(createHttpServer(handler(seen, timers)), timers, seen, host);
 }
 
 export async function startHttps(seen: Seen, pair: { key: string; cert: string }): Promise<RunningHttp> {

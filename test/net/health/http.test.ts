@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpProber } from '../../../src/health/http.js';
 import type { HttpCheckSpec, Prober } from '../../../src/health/types.js';
@@ -140,6 +141,16 @@ describe('http checker', () => {
     expect(await prober(spec({ bindAddress: '192.0.2.250' }), server.port).probe()).toMatchObject({ ok: false, reason: 'source address not available' });
   });
 
+  it('IPv6 loopback', async () => {
+    const v6 = await startHttp(seen, '::1');
+    try {
+      expect(await prober(spec(), v6.port, '::1').probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
+      expect(seen.host).toBe(`[::1]:${v6.port}`);
+    } finally {
+      await v6.close();
+    }
+  });
+
   it('leaves no connection open between probes', async () => {
     const before = seen.connections;
     const p = prober(spec(), server.port);
@@ -204,6 +215,22 @@ describe('https checker', () => {
   it('verify off accepts the expired certificate', async () => {
     const port = await https(certs.expired);
     expect(await prober(spec({ type: 'https', tls: tls({ verify: false }) }), port).probe()).toMatchObject({ ok: true });
+  });
+
+  it('a peer that accepts TCP but never answers the TLS handshake', async () => {
+    const mute = createServer(() => undefined);
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    const port = (mute.address() as AddressInfo).port;
+    try {
+      const r = await prober(spec({ type: 'https', tls: tls(), connectTimeoutMs: 300 }), port).probe();
+      expect(r).toMatchObject({ ok: false, reason: 'TLS handshake timeout after 300 ms' });
+      expect(r.latencyMs).toBeLessThan(300 + SLACK);
+      const total = await prober(spec({ type: 'https', tls: tls(), timeoutMs: 300 }), port).probe();
+      expect(total).toMatchObject({ ok: false, reason: 'TLS handshake timeout after 300 ms' });
+    } finally {
+      mute.close();
+      await new Promise((r) => setTimeout(r, 10));
+    }
   });
 
   it('plain HTTP against a TLS port fails with a reason', async () => {

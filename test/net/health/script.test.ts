@@ -6,6 +6,7 @@ import { createScriptProber } from '../../../src/health/script.js';
 import type { Prober, ScriptCheckSpec } from '../../../src/health/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lvskeep-script-'));
+chmodSync(dir, 0o755); // the uid test runs a script as nobody
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const SLACK = 400;
 
@@ -83,6 +84,11 @@ describe('script checker', () => {
     expect(await run([script('sig.sh', 'kill -TERM $$')]).probe()).toMatchObject({ ok: false, reason: 'killed by SIGTERM' });
     expect(await run([]).probe()).toMatchObject({ ok: false, reason: 'script check: empty command' });
   });
+  it.runIf(process.getuid?.() === 0)('runs as the configured uid/gid', async () => {
+    const s = script('id.sh', 'echo "$(id -u):$(id -g)" >&2; exit 1');
+    expect(await run([s], { user: { uid: 65534, gid: 65534 } }).probe()).toMatchObject({ ok: false, reason: 'exit 1: 65534:65534' });
+  });
+
   it('close() kills a running script and ends the probe', async () => {
     const p = run([script('hang.sh', 'sleep 30')], { timeoutMs: 10_000 });
     const pending = p.probe();

@@ -292,3 +292,17 @@ describe('manual states', () => {
     expect(JSON.stringify(before)).toBe(snapshot);
   });
 });
+
+describe('configuration reload', () => {
+  it('keeps health and operator state of remaining servers, adds new ones down, drops removed ones', () => {
+    const { pool } = setup({ quorum: 15 });
+    down(pool, 'rs2');
+    pool.apply({ kind: 'manual', realServer: 'rs3', action: 'maintenance' });
+    const next = config({ quorum: 15, realServers: [{ id: 'rs1', weight: 5 }, { id: 'rs2', weight: 10 }, { id: 'rs3', weight: 10 }, { id: 'rs5', weight: 10 }] });
+    const r = pool.reconfigure(next);
+    expect(weights(r.desired)).toEqual({ rs1: 5, rs2: 0, rs3: 0, rs5: 0 });
+    expect(pool.state.servers.rs4).toBeUndefined();
+    expect(types(r.events)).toEqual(['quorum-lost:up->down']); // healthy weight 5 < 15 under the new weights
+    expect(types(up(pool, 'rs5').events)).toEqual(['real-server-state:rs5:down->up', 'quorum-regained:down->up']);
+  });
+});
