@@ -7,7 +7,8 @@
  * interface of a datagram, so `ttlOrHopLimit` and `ifindex` are null and the RFC 5798 TTL check
  * cannot be applied; nor can a dgram socket be bound to a device (no SO_BINDTODEVICE), so sockets
  * are bound to addresses instead: the send socket to our source, the receive socket to our source
- * (unicast) or to the group (IPv4 multicast; IPv6 multicast binds :: since the group needs a scope).
+ * (unicast) or to the group (multicast; IPv6 as ff02::12%ifname). Either way the destination of a
+ * received datagram is the bound address, so `dst` is reported.
  */
 import dgram from 'node:dgram';
 
@@ -74,7 +75,9 @@ export async function createUdpTransport(options: TransportOptions, deps: UdpTra
     );
   };
 
-  const receiveAddress = opts.mode === 'unicast' ? scoped(opts.source) : opts.family === 4 ? opts.group : '::';
+  // Binding to the group (IPv6: with our interface as scope, which also ties the socket to the device)
+  // means the socket only receives datagrams addressed to the group, so `dst` is known.
+  const receiveAddress = opts.mode === 'unicast' ? scoped(opts.source) : opts.family === 4 ? opts.group : `${opts.group}%${opts.interface}`;
   try {
     await bindSocket(sender, 0, scoped(opts.source), timeoutMs, place);
     sender.setTTL(VRRP_TTL);
@@ -93,7 +96,7 @@ export async function createUdpTransport(options: TransportOptions, deps: UdpTra
   }
 
   const allowedSources = opts.mode === 'unicast' ? new Set(opts.destinations) : undefined;
-  const knownDst = opts.mode === 'unicast' ? opts.source : opts.family === 4 ? opts.group : null;
+  const knownDst = opts.mode === 'unicast' ? opts.source : opts.group;
   const onError = (err: Error): void => {
     stats.dropped['receive-error']++;
     logger.warn({ err: err.message, interface: opts.interface }, 'udp VRRP socket error');

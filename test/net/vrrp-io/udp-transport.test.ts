@@ -47,7 +47,7 @@ requireRoot('net/vrrp-io/udp-transport')('udp VRRP transport between two namespa
   it('IPv6 multicast to ff02::12 from a link-local source', async () => {
     const rx = await startReceiver(topo, 'b', { ...common, role: 'recv', family: 6, source: 'fe80::2', count: 1 });
     await runAgent(topo, 'a', TRANSPORT_AGENT, { ...common, role: 'send', family: 6, source: 'fe80::1', count: 1 });
-    expect((await receiverEvents(rx)).filter((e) => e.event === 'packet')).toEqual([{ event: 'packet', hex: ADVERT, src: 'fe80::1', dst: null, ttl: null, ifindex: null }]);
+    expect((await receiverEvents(rx)).filter((e) => e.event === 'packet')).toEqual([{ event: 'packet', hex: ADVERT, src: 'fe80::1', dst: 'ff02::12', ttl: null, ifindex: null }]);
   });
 
   it('fails to open with an error naming the transport when the source is not local', async () => {
