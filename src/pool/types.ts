@@ -27,7 +27,10 @@ export interface PoolConfig {
   onFailure: OnFailure;
   /** Minimum sum of healthy weights; below it the service has lost quorum. keepalived's default is 1. */
   quorum: number;
-  /** Quorum is regained only at quorum + hysteresis, so a server bouncing at the edge does not toggle it. */
+  /**
+   * Quorum is lost below `quorum` and regained only at quorum + hysteresis, so a server bouncing at the edge
+   * does not toggle it. (keepalived applies the band on both sides: lost below quorum - hysteresis.)
+   */
   quorumHysteresis: number;
   /** Served instead of the real servers while quorum is lost. */
   sorryServer?: RealServerConfig;
