@@ -7,7 +7,7 @@ import { mergeListings, parseListing, type Listing } from './list-format.js';
 import type { ServiceKey, ServiceState } from './model.js';
 import { opError } from './op-errors.js';
 import { CommandError, execFileRunner, type CommandResult, type CommandRunner } from './run-command.js';
-import { formatOps, parseSaveState, serviceSelectorArgs } from './save-format.js';
+import { formatOps, ipvsadmRejects, parseSaveState, serviceSelectorArgs } from './save-format.js';
 
 /**
  * IpvsBackend that drives the `ipvsadm` program (argument arrays through execFile, never a shell).
@@ -60,7 +60,22 @@ export class IpvsadmBackend implements IpvsBackend {
     return mergeListings({ main, thresholds, persistentConn, stats, rate });
   }
 
-  async apply(ops: IpvsOp[]): Promise<ApplyResult> {
+  async apply(all: IpvsOp[]): Promise<ApplyResult> {
+    // ipvsadm stops a restore at a line its own checks refuse: fail those ops here and send the rest.
+    const refused: ApplyResult['failed'] = [];
+    const ops: IpvsOp[] = [];
+    for (const op of all) {
+      const why = ipvsadmRejects(op);
+      if (why === undefined) ops.push(op);
+      else refused.push({ op, error: opError(op, 'EINVAL', why) });
+    }
+    const result = await this.restore(ops);
+    if (refused.length === 0) return result;
+    const failed = new Map([...refused, ...result.failed].map((f) => [f.op, f]));
+    return { applied: result.applied, failed: all.flatMap((op) => failed.get(op) ?? []) };
+  }
+
+  private async restore(ops: IpvsOp[]): Promise<ApplyResult> {
     if (ops.length === 0) return { applied: [], failed: [] };
     // Which objects exist just before: makes EEXIST/ESRCH/ENOENT exact (one cheap -Sn; optional).
     let before: ServiceState[] | undefined;

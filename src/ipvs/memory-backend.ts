@@ -6,7 +6,8 @@ import { opError } from './op-errors.js';
  * An in-process IPVS table with the kernel's error semantics, for unit tests and dry runs:
  * EEXIST for adding what exists, ESRCH for anything aimed at a missing service, ENOENT for a missing
  * destination and for an unknown scheduler (the kernel answers ENOENT when no ip_vs_<name> module exists,
- * which ipvsadm prints as "Scheduler or persistence engine not found"), ERANGE for lower > upper threshold,
+ * which ipvsadm prints as "Scheduler or persistence engine not found"), ERANGE for lower > upper threshold
+ * (even when upper is 0, as kernel 6.1 was seen to answer),
  * EINVAL for a destination of another address family that is not tunnelled.
  */
 
@@ -63,7 +64,7 @@ export class MemoryBackend implements IpvsBackend {
   }
 
   apply(ops: IpvsOp[]): Promise<ApplyResult> {
-    this.assertOpen('info');
+    this.assertOpen('apply');
     this.applyCalls++;
     const result: ApplyResult = { applied: [], failed: [] };
     for (const op of ops) {
@@ -109,8 +110,8 @@ export class MemoryBackend implements IpvsBackend {
     Object.assign(d, counters);
   }
 
-  private assertOpen(op: 'dump' | 'info' | 'flush' | 'zero'): void {
-    if (this.closed) throw new IpvsError({ op }, 'EBADF', `${op.toUpperCase()}: backend is closed`);
+  private assertOpen(op: 'dump' | 'info' | 'flush' | 'zero' | 'apply'): void {
+    if (this.closed) throw new IpvsError({ op: op === 'apply' ? 'dump' : op }, 'EBADF', `${op.toUpperCase()}: backend is closed`);
   }
 
   private applyOne(op: IpvsOp): IpvsErrno | undefined {
@@ -147,7 +148,7 @@ export class MemoryBackend implements IpvsBackend {
           return undefined;
         }
         const d = op.dest;
-        if (d.lowerThreshold > d.upperThreshold && d.upperThreshold !== 0) return 'ERANGE';
+        if (d.lowerThreshold > d.upperThreshold) return 'ERANGE'; // the kernel refuses it even with upper 0 (= no limit)
         if (d.family !== op.service.family && d.forwarding !== 'tunnel') return 'EINVAL';
         if (op.op === 'add-dest') {
           if (index >= 0) return 'EEXIST';

@@ -273,6 +273,8 @@ function serviceSpecOf(o: LineOptions, key: ServiceKey): ServiceSpec {
     flags.push(f as SchedulerFlag);
   }
   const spec: ServiceSpec = { key, scheduler, schedulerFlags: [...new Set(flags)].sort(), onePacket: o.onePacket ?? false };
+  // ipvsadm's own check, which in -R mode ends the whole restore rather than one line.
+  if (spec.onePacket && key.kind === 'addr' && key.protocol !== 'udp') fail('one-packet scheduling (-o) is only for UDP (or fwmark) services');
   if (o.persistent !== undefined) {
     let prefix = hostPrefix(key.family);
     if (o.netmask !== undefined) {
@@ -367,6 +369,20 @@ export function parseSaveLine(line: string): SaveCommand | undefined {
       const key = serviceKeyOf(o);
       return { op: 'del-dest', service: key, dest: destKeyOf(o, key) };
     }
+  }
+}
+
+/**
+ * Why ipvsadm would refuse to even send this op (its own argument checks), or undefined. In `-R` mode such a
+ * refusal ends the restore at that line, so the ipvsadm backend screens every op with this first.
+ */
+export function ipvsadmRejects(op: SaveCommand): string | undefined {
+  try {
+    parseSaveLine(formatOp(op));
+    return undefined;
+  } catch (err) {
+    if (err instanceof LineError) return err.message;
+    throw err;
   }
 }
 

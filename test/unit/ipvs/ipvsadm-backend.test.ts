@@ -95,6 +95,24 @@ describe('IpvsadmBackend.apply', () => {
     ]);
   });
 
+  it("ops ipvsadm's own checks would refuse (ending the whole restore) fail with EINVAL up front; the rest still goes", async () => {
+    const fake = new FakeIpvsadm();
+    const b = new IpvsadmBackend({ run: fake.run });
+    const ops: IpvsOp[] = [
+      { op: 'add-service', service: spec(web, { onePacket: true }) },
+      { op: 'add-service', service: spec(missing) },
+      { op: 'add-dest', service: missing, dest: rs('198.51.100.11', { weight: 70000 }) },
+      { op: 'add-dest', service: missing, dest: rs('198.51.100.12') },
+    ];
+    const result = await b.apply(ops);
+    expect(result.applied).toEqual([ops[1], ops[3]]);
+    expect(result.failed.map((f) => f.error.message)).toEqual([
+      'NEW_SERVICE tcp 203.0.113.1:80: EINVAL (one-packet scheduling (-o) is only for UDP (or fwmark) services)',
+      'NEW_DEST 198.51.100.11:80 on tcp 203.0.113.99:80: EINVAL (weight 70000 is out of range 0..65535)',
+    ]);
+    expect(fake.calls.find((c) => c.args.includes('-R'))?.input).toBe('-A -t 203.0.113.99:80 -s wlc\n-a -t 203.0.113.99:80 -r 198.51.100.12:80 -m -w 1\n');
+  });
+
   it('an op that ipvsadm accepted but that is not in the table afterwards is reported as failed', async () => {
     const fake = new FakeIpvsadm();
     fake.sabotage = (op) => (op.op === 'add-dest' && op.dest.address === '198.51.100.12' ? [{ op: 'del-dest', service: op.service, dest: op.dest }] : []);

@@ -146,10 +146,12 @@ describe('parsing ipvsadm syntax the way ipvsadm reads it', () => {
       '-A -t 203.0.113.1:80 -s wlc -s rr', // 11 twice
       '-d -t 203.0.113.1:80 -r 198.51.100.11:80', // 12 ok
       '-A -t 203.0.113.5:80 -M 255.255.255.0', // 13 -M without -p
+      '-A -t 203.0.113.6:80 -s rr -o', // 14 one-packet on tcp
     ].join('\n');
     const { commands, errors } = parseSave(text);
     expect(commands.map((c) => c.op)).toEqual(['add-service', 'del-dest']);
-    expect(errors).toHaveLength(11);
+    expect(errors).toHaveLength(12);
+    expect(errors[11]).toMatch(/^line 14: one-packet scheduling \(-o\) is only for UDP/);
     expect(errors[0]).toBe("line 2: service address '203.0.113.1' has no port");
     expect(errors[1]).toBe('line 3: weight 70000 is out of range 0..65535');
     expect(errors[2]).toMatch(/^line 4: scheduler flag 'mh-port' does not apply to scheduler sh/);
