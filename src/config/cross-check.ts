@@ -22,6 +22,7 @@ export interface ServiceIdentity {
 export interface Reference { virtual_server: string; real_server?: string }
 export interface InstanceIdentity {
   name: string;
+  lvs_sync?: { interface: string; sync_id: number } | undefined;
   interface: string;
   virtual_router_id: number;
   virtual_ips: readonly { address: { address: string; family: number } }[];
@@ -105,6 +106,12 @@ export function crossCheck(c: CheckableConfig): PathIssue[] {
       if (first !== undefined && first !== n) out.push({ path: ['vrrp', 'instances', n, 'virtual_ips', k], message: `${v.address.address} is also a virtual IP of vrrp.instances[${first}]` });
       else vipOwner.set(v.address.address, n);
     });
+  });
+
+  // The kernel runs one IPVS sync daemon pair per director, so only one instance may drive it.
+  const syncOwner = instances.findIndex((i) => i?.lvs_sync !== undefined);
+  instances.forEach((inst, n) => {
+    if (inst?.lvs_sync && n !== syncOwner) out.push({ path: ['vrrp', 'instances', n, 'lvs_sync'], message: `only one instance may set lvs_sync (already set by vrrp.instances[${syncOwner}])` });
   });
 
   duplicates(c.vrrp.sync_groups, (g) => g.name, (n, f, k) => out.push({ path: ['vrrp', 'sync_groups', n, 'name'], message: `duplicate sync group name "${k}" (also vrrp.sync_groups[${f}])` }));

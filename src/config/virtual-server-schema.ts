@@ -226,6 +226,11 @@ function resolve(vs: VirtualServerInput, ctx: z.RefinementCtx): VirtualServerCon
         else if (!vsMessages.has(`${iss.path.join('.')}\u0000${iss.message}`)) report(at('check', ...iss.path), `${iss.message}; inherited from the virtual server's check`, iss.atKey);
       }
     }
+    const target = check?.connect ?? ra;
+    if (check?.bind && check.bind.family !== target.family) {
+      const where = rs.check && 'bind' in rs.check ? at('check', 'bind') : at('check');
+      report(where, `check.bind is IPv${check.bind.family} but the probe goes to IPv${target.family} ${target.address}`);
+    }
     if (check && ra.port === 0 && check.type !== 'script' && check.connect === undefined) {
       report(at('check'), 'this real server has no port (fwmark service): set check.connect to say where to probe');
     }

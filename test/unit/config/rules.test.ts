@@ -392,3 +392,23 @@ describe('tracking on an address owner', () => {
     expect(warnings(yaml.replace('weight: -10', 'weight: 0'))).toEqual([]);
   });
 });
+
+describe('more rules', () => {
+  it('only one instance drives the IPVS sync daemon', () => {
+    const yaml = `vrrp:
+  instances:
+    - { name: a, interface: eth0, virtual_router_id: 1, virtual_ips: [203.0.113.1/24], lvs_sync: { interface: eth1, sync_id: 1 } }
+    - { name: b, interface: eth0, virtual_router_id: 2, virtual_ips: [203.0.113.2/24], lvs_sync: { interface: eth1, sync_id: 2 } }
+`;
+    expect(messagesAt(yaml, 'vrrp.instances[1].lvs_sync')).toEqual(['only one instance may set lvs_sync (already set by vrrp.instances[0])']);
+    expect(load(yaml.replace(/, lvs_sync: \{ interface: eth1, sync_id: 2 \}/, '')).vrrp.instances[0]?.lvs_sync).toEqual({ interface: 'eth1', sync_id: 1 });
+  });
+
+  it('a check source address must be of the probed family', () => {
+    const yaml = (check: string): string => vs(`    address: 203.0.113.10:80\n    real_servers:\n      - address: 198.51.100.11\n        check: ${check}\n`);
+    expect(messagesAt(yaml('{ type: tcp, bind: "2001:db8::1" }'), 'virtual_servers[0].real_servers[0].check.bind')).toEqual([
+      'check.bind is IPv6 but the probe goes to IPv4 198.51.100.11',
+    ]);
+    expect(load(yaml('{ type: tcp, bind: "2001:db8::1", connect: "[2001:db8::11]:80" }')).virtual_servers[0]?.real_servers[0]?.check?.bind).toEqual({ address: '2001:db8::1', family: 6 });
+  });
+});
