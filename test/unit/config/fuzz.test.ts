@@ -23,7 +23,7 @@ function rng(seed: number): () => number {
   };
 }
 
-const ITERATIONS = Number(process.env.LVSKEEP_FUZZ_ITERATIONS ?? 200);
+const ITERATIONS = Number(process.env.LVSKEEP_FUZZ_ITERATIONS ?? 120);
 const JUNK = ['', '-', ':', '{', ']', '*a', '&a', '!!int x', '"', "'", '${X}', '$${X}', '~', 'null', '[]', '{}', '0', '-1', '1e400', '1s', 'x: y', '- - -', '\t', '<<: *a', '999999999999999999999', '::', '[::1]:0'];
 
 function mutate(text: string, r: () => number): string {
