@@ -79,6 +79,19 @@ requireRoot('net/vrrp-io/raw-transport')('raw VRRP transport between two namespa
     expect(packets).toEqual([{ event: 'packet', hex: ADVERT, src: 'fe80::1', dst: 'fe80::2', ttl: 255, ifindex: ifindexB }]);
   });
 
+  it('sees only its own interface: adverts arriving on another interface never reach it', async () => {
+    await topo.namespace('c');
+    await topo.link({ ns: 'c', ifname: 'eth0', addresses: ['198.51.100.3/24'] }, { ns: 'b', ifname: 'eth1', addresses: ['198.51.100.2/24'] });
+    const rx = await startReceiver(topo, 'b', { ...common, role: 'recv', family: 4, source: '192.0.2.2', count: 1 });
+    // Unicast from c to b's eth1 address first: without SO_BINDTODEVICE a raw socket would receive it
+    // (raw sockets see every proto-112 datagram for a local address); bound to eth0 it must not.
+    await runAgent(topo, 'c', TRANSPORT_AGENT, { ...common, role: 'send', family: 4, source: '198.51.100.3', peers: ['198.51.100.2'], count: 2 });
+    await runAgent(topo, 'a', TRANSPORT_AGENT, { ...common, role: 'send', family: 4, source: '192.0.2.1', count: 1 });
+    const events = await receiverEvents(rx);
+    expect(events.filter((e) => e.event === 'packet')).toMatchObject([{ src: '192.0.2.1', ifindex: ifindexB }]);
+    expect(events.at(-1)).toMatchObject({ event: 'done', stats: { received: 1, delivered: 1 } });
+  });
+
   it('receives a burst of 200 packets sent back to back and survives close() inside the listener', async () => {
     const rx = await startReceiver(topo, 'b', { ...common, role: 'recv', family: 4, source: '192.0.2.2', count: 200, quiet: true, closeInListener: true });
     await runAgent(topo, 'a', TRANSPORT_AGENT, { ...common, role: 'send', family: 4, source: '192.0.2.1', count: 230, intervalMs: 0 });
