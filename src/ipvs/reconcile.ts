@@ -1,3 +1,4 @@
+import { canonicalAddress } from './addr.js';
 import type { IpvsOp } from './backend.js';
 import { destId, serviceId, type DesiredService, type DestSpec, type ServiceState } from './model.js';
 import { destDifferences, normalizeDesired, normalizeServiceSpec, serviceDifferences } from './spec-diff.js';
@@ -70,7 +71,8 @@ export function diffTables(desiredIn: readonly DesiredService[], actual: readonl
     if (serviceDiffs.length > 0) {
       items.push({ op: { op: 'edit-service', service: spec }, object: id, found: serviceDiffs.join(', '), action: 'edit the service in place' });
     }
-    const haveDests = new Map(have.dests.map((d) => [destId(d), d]));
+    // Canonical ids on both sides, whatever spelling a backend reports (e.g. IPv4-mapped IPv6).
+    const haveDests = new Map(have.dests.map((d) => [destId({ ...d, address: canonicalAddress(d.address) ?? d.address }), d]));
     const wantIds = new Set<string>();
     const adds: DriftItem[] = [];
     const edits: DriftItem[] = [];
@@ -86,8 +88,9 @@ export function diffTables(desiredIn: readonly DesiredService[], actual: readonl
       const diffs = destDifferences(d, current);
       if (diffs.length > 0) edits.push({ op: { op: 'edit-dest', service: want.key, dest: d }, object, found: diffs.join(', '), action: 'edit it in place' });
     }
-    const dels: DriftItem[] = have.dests
-      .filter((d) => !wantIds.has(destId(d)))
+    const dels: DriftItem[] = [...haveDests.entries()]
+      .filter(([did]) => !wantIds.has(did))
+      .map(([, d]) => d)
       .map((d) => ({
         op: { op: 'del-dest', service: want.key, dest: { family: d.family, address: d.address, port: d.port } },
         object: `${id} -> ${destId(d)}`,

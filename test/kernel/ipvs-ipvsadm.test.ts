@@ -101,7 +101,7 @@ requireKernelIpvs('kernel/ipvs-ipvsadm')('ipvsadm backend and reconciler on real
     await expectSn(sn, changed);
   });
 
-  it('EEXIST, ESRCH, ENOENT and an unknown scheduler come back per op, naming the object, while the rest applies', async () => {
+  it('EEXIST, ESRCH, ENOENT, ERANGE, EINVAL and an unknown scheduler come back per op, naming the object, while the rest applies', async () => {
     const { backend, sn } = await fresh();
     await backend.apply(planChanges([FULL[0] as DesiredService], [], { owned: 'all' }));
     const missing: ServiceKey = { ...web, address: '203.0.113.99' };
@@ -112,10 +112,12 @@ requireKernelIpvs('kernel/ipvs-ipvsadm')('ipvsadm backend and reconciler on real
       { op: 'edit-dest', service: web, dest: rs('198.51.100.99') },
       { op: 'del-dest', service: web, dest: rs('198.51.100.98') },
       { op: 'add-service', service: { key: { ...web, port: 81 }, scheduler: 'nosuch', schedulerFlags: [], onePacket: false } },
+      { op: 'add-dest', service: web, dest: rs('198.51.100.15', { upperThreshold: 0, lowerThreshold: 5 }) },
+      { op: 'add-service', service: { key: { ...web, port: 82 }, scheduler: 'rr', schedulerFlags: [], onePacket: true } },
       { op: 'add-dest', service: web, dest: rs('198.51.100.14') },
     ];
     const result = await backend.apply(ops);
-    expect(result.applied).toEqual([ops[6]]);
+    expect(result.applied).toEqual([ops[8]]);
     expect(result.failed.map((f) => f.error.message)).toEqual([
       'NEW_SERVICE tcp 203.0.113.1:80: EEXIST (Service already exists)',
       'NEW_DEST 198.51.100.11:80 on tcp 203.0.113.1:80: EEXIST (Destination already exists)',
@@ -123,6 +125,8 @@ requireKernelIpvs('kernel/ipvs-ipvsadm')('ipvsadm backend and reconciler on real
       'SET_DEST 198.51.100.99:80 on tcp 203.0.113.1:80: ENOENT (No such destination)',
       'DEL_DEST 198.51.100.98:80 on tcp 203.0.113.1:80: ENOENT (No such destination)',
       'NEW_SERVICE tcp 203.0.113.1:81: ENOENT (Scheduler or persistence engine not found)',
+      'NEW_DEST 198.51.100.15:80 on tcp 203.0.113.1:80: ERANGE (Numerical result out of range)',
+      'NEW_SERVICE tcp 203.0.113.1:82: EINVAL (one-packet scheduling (-o) is only for UDP (or fwmark) services)',
     ]);
     const expected = structuredClone([FULL[0] as DesiredService]);
     expected[0]?.dests.push(rs('198.51.100.14'));

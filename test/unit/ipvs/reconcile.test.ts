@@ -46,6 +46,12 @@ describe('planChanges', () => {
     expect(planChanges(desired, kernel, all)).toEqual([]);
   });
 
+  it('compares addresses canonically even when a backend reports another spelling', () => {
+    const desired = [svc(web6, [dest('::ffff:198.51.100.11', { port: 443 })])];
+    const kernel = actual([svc(web6, [dest('0:0:0:0:0:ffff:c633:640b', { port: 443 })])]);
+    expect(planChanges(desired, kernel, configured)).toEqual([]);
+  });
+
   it('a direct-routing real server configured with another port matches the kernel, which keeps the service port', () => {
     const desired = [svc(web, [dest('198.51.100.14', { port: 8080, forwarding: 'route' })])];
     const kernel = actual([svc(web, [dest('198.51.100.14', { port: 80, forwarding: 'route' })])]);
