@@ -122,6 +122,10 @@ virtual_servers:
     expect(load('# only a comment\n').virtual_servers).toEqual([]);
   });
 
+  it('counts lines the same with CRLF line ends and a byte order mark', () => {
+    expect(errors('\ufefflog:\r\n  level: loud\r\n')).toEqual(['t.yaml:2:10: log.level: must be one of trace, debug, info, warn, error, got "loud"']);
+  });
+
   it('follows aliases and merge keys', () => {
     const yaml = `x-check: &chk { type: http, path: /health }
 virtual_servers:
