@@ -50,7 +50,12 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
   const origin = `${scheme}://${urlHost(endpoint.address)}:${endpoint.port}`;
   const connectTimeoutMs = Math.min(spec.connectTimeoutMs ?? spec.timeoutMs, spec.timeoutMs);
   const maxBody = spec.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  const regex = spec.expect.bodyRegex !== undefined ? new RegExp(spec.expect.bodyRegex) : undefined;
+  let regex: RegExp | undefined;
+  try {
+    regex = spec.expect.bodyRegex !== undefined ? new RegExp(spec.expect.bodyRegex) : undefined;
+  } catch (err) {
+    throw new Error(`${spec.type} check of ${target.address}:${target.port}: expect.bodyRegex: ${(err as Error).message}`);
+  }
   const servername = spec.type === 'https' ? sniFor(spec) : undefined;
   const sockets = new Set<Socket>();
   let phase: Phase = 'connect';

@@ -160,7 +160,11 @@ describe('http checker', () => {
     expect(server.open()).toBe(0);
   });
 
-  it('retries do not open parallel connections and a closed prober refuses to probe', async () => {
+  it('an invalid body regex is refused when the checker is made, naming the field', () => {
+    expect(() => prober(spec({ expect: { status: [], bodyRegex: '(' } }), server.port)).toThrow(/^http check of 127\.0\.0\.1:\d+: expect\.bodyRegex: Invalid regular expression/);
+  });
+
+  it('a closed prober refuses to probe', async () => {
     const p = prober(spec(), server.port);
     await p.close();
     expect(await p.probe()).toMatchObject({ ok: false, reason: 'checker closed' });
