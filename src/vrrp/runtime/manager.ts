@@ -1,0 +1,229 @@
+// Starts and stops every configured VRRP instance and sync group, feeds tracking (interfaces, scripts, pool
+// checks reported by the daemon) into them, and reloads a new configuration keeping unchanged instances running.
+import type { EventBus } from '../../events/bus.js';
+import type { LvsEvent } from '../../events/types.js';
+import type { VrrpConfig, VrrpInstanceConfig as InstanceConfigFromFile } from '../../config/types.js';
+import type { Logger } from '../../log/logger.js';
+import { errorMessage } from '../../util/errors.js';
+import { createAnnouncementSender, type AnnouncementSender } from '../../vip/announce.js';
+import { createVipManager } from '../../vip/index.js';
+import type { VipManager } from '../../vip/types.js';
+import type { TrackedObject } from '../tracking.js';
+import { createVrrpTransport } from '../transport/index.js';
+import { tryLoadNativeAddon } from '../transport/native.js';
+import type { TransportOptions } from '../transport/options.js';
+import type { VrrpTransport } from '../transport/types.js';
+import { VrrpSyncGroupRunner } from './group.js';
+import { VrrpInstance, type VrrpInstanceStatus } from './instance.js';
+import { buildInstanceSpec, choosePrimaryAddress } from './spec.js';
+import { operstateIsUp, readOperstate, runTrackScripts, watchInterfaces, type Stoppable } from './track-sources.js';
+import { realRuntimeTimers, type RuntimeTimers } from './timers.js';
+
+export interface VrrpManagerDeps {
+  logger: Logger;
+  bus?: EventBus<LvsEvent>;
+  vipBackend?: 'netlink' | 'iproute2' | 'auto';
+  /** Injected instead of creating one from vipBackend (tests). */
+  vipManager?: VipManager;
+  announcer?: AnnouncementSender;
+  transportFactory?: (kind: 'raw' | 'udp', opts: TransportOptions) => Promise<VrrpTransport>;
+  timers?: RuntimeTimers;
+  /** Link-state polling period (ms); default 200. */
+  linkPollMs?: number;
+  /** Reads /sys/class/net/<if>/operstate by default. */
+  readOperstate?: (ifname: string) => Promise<string | undefined>;
+}
+
+export interface VrrpManager {
+  start(): Promise<void>;
+  /** Planned stop of every instance (masters hand over with priority 0 first). */
+  stop(): Promise<void>;
+  /** Apply a new vrrp section: unchanged instances keep their state, others are stopped/started. */
+  reload(next: VrrpConfig): Promise<{ kept: string[]; started: string[]; stopped: string[] }>;
+  status(): VrrpInstanceStatus[];
+  instance(name: string): VrrpInstance | undefined;
+  /** Step down one instance, or every master when no name is given. */
+  stepDown(name?: string, reason?: string): void;
+  /** Health of a tracked virtual server (or one real server of it), from the daemon's pools. */
+  setCheckState(virtualServer: string, realServer: string | undefined, up: boolean): void;
+}
+
+interface Running {
+  config: InstanceConfigFromFile;
+  key: string;
+  instance: VrrpInstance;
+  sources: Stoppable[];
+}
+
+export function checkObjectName(virtualServer: string, realServer?: string): string {
+  return realServer === undefined ? virtualServer : `${virtualServer} ${realServer}`;
+}
+
+function trackedFromConfig(c: InstanceConfigFromFile): TrackedObject[] {
+  const out: TrackedObject[] = [];
+  for (const t of c.track.interfaces) out.push({ kind: 'interface', name: t.name, weight: t.weight, reverse: t.reverse, up: true });
+  for (const t of c.track.scripts) out.push({ kind: 'script', name: t.name, weight: t.weight, reverse: t.reverse, up: true });
+  for (const t of c.track.checks) out.push({ kind: 'pool', name: checkObjectName(t.virtual_server, t.real_server), weight: t.weight, reverse: t.reverse, up: true });
+  return out;
+}
+
+export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): VrrpManager {
+  const logger = deps.logger;
+  const timers = deps.timers ?? realRuntimeTimers;
+  const read = deps.readOperstate ?? readOperstate;
+  let config = initial;
+  let vips: VipManager | undefined = deps.vipManager;
+  let announcer: AnnouncementSender | undefined = deps.announcer;
+  const running = new Map<string, Running>();
+  let groups: VrrpSyncGroupRunner[] = [];
+  const transportFactory = deps.transportFactory ?? ((kind, opts) => createVrrpTransport(kind, opts, { logger }));
+
+  const ensureDeps = async (): Promise<{ vips: VipManager; announcer: AnnouncementSender }> => {
+    vips ??= await createVipManager(deps.vipBackend ?? 'auto', { logger });
+    announcer ??= createAnnouncementSender(tryLoadNativeAddon());
+    return { vips, announcer };
+  };
+
+  /** Build (not start) one instance: resolve its source address, open its transport. */
+  const create = async (c: InstanceConfigFromFile): Promise<Running> => {
+    const d = await ensureDeps();
+    const where = `vrrp instance ${c.name} (interface ${c.interface})`;
+    let primary: string | undefined;
+    try {
+      primary = choosePrimaryAddress(c, await d.vips.list(c.interface));
+    } catch (err) {
+      throw new Error(`${where}: cannot list addresses: ${errorMessage(err)}`, { cause: err });
+    }
+    if (primary === undefined) throw new Error(`${where}: the interface has no usable IPv${c.virtual_ips[0]?.address.family ?? 4} address to send adverts from`);
+    const spec = buildInstanceSpec(c, primary);
+    let transport: VrrpTransport;
+    try {
+      transport = await transportFactory(spec.transportKind, spec.transport);
+    } catch (err) {
+      throw new Error(`${where}: cannot open the ${spec.transportKind} transport: ${errorMessage(err)}`, { cause: err });
+    }
+    const instance = new VrrpInstance(spec, { transport, vips: d.vips, announcer: d.announcer, logger, bus: deps.bus, timers, tracked: trackedFromConfig(c) });
+    return { config: c, key: JSON.stringify(c), instance, sources: [] };
+  };
+
+  /** Read link states now (so startup sees them), start the instance, then keep watching. */
+  const launch = async (r: Running): Promise<void> => {
+    const c = r.config;
+    const weighted = new Map(c.track.interfaces.map((t) => [t.name, t]));
+    const names = [...new Set([c.interface, ...weighted.keys()])];
+    const linkUpdate = (name: string, up: boolean): { kind: 'interface'; name: string; up: boolean } => ({ kind: 'interface', name, up });
+    const states = await Promise.all(names.map(async (n) => linkUpdate(n, operstateIsUp(await read(n)))));
+    r.instance.setTrackedState(states);
+    await r.instance.start();
+    r.sources.push(
+      watchInterfaces(names, (name, up, detail) => {
+        logger.info({ instance: c.name, detail }, 'tracked interface changed');
+        r.instance.setTrackedState([linkUpdate(name, up)]);
+      }, { intervalMs: deps.linkPollMs, read, timers, logger }),
+    );
+    if (c.track.scripts.length > 0) {
+      const scripts = c.track.scripts.map((s) => ({ name: s.name, command: s.command, intervalMs: s.interval, timeoutMs: s.timeout, rise: s.rise, fall: s.fall }));
+      r.sources.push(
+        runTrackScripts(scripts, (name, up, detail) => {
+          logger.info({ instance: c.name, detail }, 'track script changed');
+          r.instance.setTrackedState([{ kind: 'script', name, up }]);
+        }, { timers }),
+      );
+    }
+  };
+
+  const halt = async (r: Running): Promise<void> => {
+    for (const s of r.sources) s.stop();
+    await r.instance.stop();
+  };
+
+  const rebuildGroups = (): void => {
+    for (const g of groups) g.detach();
+    groups = [];
+    const instances = [...running.values()].map((r) => r.instance);
+    for (const g of config.sync_groups) {
+      try {
+        groups.push(new VrrpSyncGroupRunner({ name: g.name, members: g.instances }, instances, logger, timers));
+      } catch (err) {
+        logger.error({ group: g.name, err: errorMessage(err) }, 'sync group not started');
+      }
+    }
+  };
+
+  const startAll = async (list: readonly InstanceConfigFromFile[]): Promise<string[]> => {
+    const created: Running[] = [];
+    const errors: string[] = [];
+    for (const c of list) {
+      try {
+        const r = await create(c);
+        running.set(c.name, r);
+        created.push(r);
+      } catch (err) {
+        errors.push(errorMessage(err));
+      }
+    }
+    rebuildGroups();
+    for (const r of created) {
+      try {
+        await launch(r);
+      } catch (err) {
+        errors.push(`vrrp instance ${r.config.name}: start failed: ${errorMessage(err)}`);
+      }
+    }
+    return errors;
+  };
+
+  return {
+    async start(): Promise<void> {
+      const errors = await startAll(config.instances);
+      if (errors.length > 0) throw new Error(`VRRP: ${errors.length} instance(s) failed to start:\n${errors.join('\n')}`);
+    },
+
+    async stop(): Promise<void> {
+      const all = [...running.values()];
+      running.clear();
+      await Promise.all(all.map((r) => halt(r).catch((err: unknown) => logger.error({ instance: r.config.name, err: errorMessage(err) }, 'VRRP instance stop failed'))));
+      for (const g of groups) g.detach();
+      groups = [];
+      await vips?.close();
+    },
+
+    async reload(next: VrrpConfig) {
+      const wanted = new Map(next.instances.map((c) => [c.name, c]));
+      const kept: string[] = [];
+      const stopped: string[] = [];
+      for (const [name, r] of [...running]) {
+        const c = wanted.get(name);
+        if (c && JSON.stringify(c) === r.key) {
+          kept.push(name);
+          continue;
+        }
+        running.delete(name);
+        await halt(r);
+        stopped.push(name);
+      }
+      config = next;
+      const toStart = next.instances.filter((c) => !running.has(c.name));
+      const errors = await startAll(toStart);
+      if (errors.length > 0) logger.error({ errors }, 'VRRP reload: some instances failed to start');
+      return { kept, started: toStart.map((c) => c.name).filter((n) => running.has(n)), stopped };
+    },
+
+    status: () => [...running.values()].map((r) => r.instance.status()),
+    instance: (name) => running.get(name)?.instance,
+
+    stepDown(name?: string, reason = 'operator request'): void {
+      for (const r of running.values()) {
+        if (name !== undefined && r.config.name !== name) continue;
+        if (r.instance.state.state === 'Master') r.instance.stepDown(reason);
+      }
+    },
+
+    setCheckState(virtualServer, realServer, up): void {
+      const objName = checkObjectName(virtualServer, realServer);
+      for (const r of running.values()) {
+        if (r.instance.trackedObjects().some((o) => o.kind === 'pool' && o.name === objName)) r.instance.setTrackedState([{ kind: 'pool', name: objName, up }]);
+      }
+    },
+  };
+}

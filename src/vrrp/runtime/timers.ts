@@ -1,0 +1,42 @@
+// The clock and timers a running instance uses, injectable so unit tests drive time by hand. `now()` is a
+// monotonic millisecond clock (performance.now), never wall time: a clock step must not fire or stall VRRP timers.
+import { performance } from 'node:perf_hooks';
+
+export interface RuntimeTimers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realRuntimeTimers: RuntimeTimers = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/** How late timers fired compared with their deadline: event-loop stalls show up here before they cost a failover. */
+export interface LatenessStats {
+  count: number;
+  lastMs: number;
+  maxMs: number;
+  meanMs: number;
+}
+
+export class LatenessMeter {
+  private count = 0;
+  private sum = 0;
+  private last = 0;
+  private max = 0;
+
+  record(latenessMs: number): void {
+    const v = Math.max(0, latenessMs);
+    this.count++;
+    this.sum += v;
+    this.last = v;
+    if (v > this.max) this.max = v;
+  }
+
+  stats(): LatenessStats {
+    return { count: this.count, lastMs: this.last, maxMs: this.max, meanMs: this.count === 0 ? 0 : this.sum / this.count };
+  }
+}

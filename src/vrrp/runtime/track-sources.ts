@@ -1,0 +1,154 @@
+// Adapters that observe tracked objects and report up/down: interface link state (polled from
+// /sys/class/net/<if>/operstate, which `ip netns exec` remounts per namespace) and track scripts (run
+// periodically, never overlapping themselves, killed with their process group on timeout, rise/fall applied).
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+
+import type { Logger } from '../../log/logger.js';
+import { errorMessage } from '../../util/errors.js';
+import type { RuntimeTimers } from './timers.js';
+import { realRuntimeTimers } from './timers.js';
+
+export type UpDownListener = (name: string, up: boolean, detail: string) => void;
+
+export interface Stoppable {
+  stop(): void;
+}
+
+/** operstate "up"; "unknown" is what loopback, dummy and some tunnels report while working. Pure. */
+export function operstateIsUp(text: string | undefined): boolean {
+  const s = (text ?? '').trim();
+  return s === 'up' || s === 'unknown';
+}
+
+export async function readOperstate(ifname: string): Promise<string | undefined> {
+  try {
+    return await readFile(`/sys/class/net/${ifname}/operstate`, 'utf8');
+  } catch {
+    return undefined; // no such interface (yet): down
+  }
+}
+
+/** Poll link state; reports every interface once at start, then on each change. */
+export function watchInterfaces(
+  names: readonly string[],
+  onChange: UpDownListener,
+  opts: { intervalMs?: number; read?: (ifname: string) => Promise<string | undefined>; timers?: RuntimeTimers; logger?: Logger } = {},
+): Stoppable {
+  const timers = opts.timers ?? realRuntimeTimers;
+  const read = opts.read ?? readOperstate;
+  const intervalMs = opts.intervalMs ?? 200;
+  const known = new Map<string, boolean>();
+  let stopped = false;
+  let handle: unknown;
+  const poll = async (): Promise<void> => {
+    for (const name of names) {
+      let text: string | undefined;
+      try {
+        text = await read(name);
+      } catch (err) {
+        opts.logger?.warn({ interface: name, err: errorMessage(err) }, 'cannot read interface state');
+        continue;
+      }
+      if (stopped) return;
+      const up = operstateIsUp(text);
+      if (known.get(name) !== up) {
+        known.set(name, up);
+        onChange(name, up, `interface ${name} operstate ${(text ?? 'absent').trim()}`);
+      }
+    }
+  };
+  const tick = (): void => {
+    void poll().finally(() => {
+      if (!stopped) handle = timers.setTimeout(tick, intervalMs);
+    });
+  };
+  tick();
+  return {
+    stop(): void {
+      stopped = true;
+      if (handle !== undefined) timers.clearTimeout(handle);
+    },
+  };
+}
+
+export interface TrackScript {
+  name: string;
+  command: readonly string[];
+  intervalMs: number;
+  timeoutMs: number;
+  rise: number;
+  fall: number;
+}
+
+export type ScriptRunner = (argv: readonly string[], timeoutMs: number) => Promise<{ ok: boolean; detail: string }>;
+
+/** Spawn without a shell in its own process group; on timeout the whole group is killed. */
+export const spawnScriptRunner: ScriptRunner = (argv, timeoutMs) =>
+  new Promise((resolve) => {
+    const [file, ...args] = argv;
+    if (file === undefined) {
+      resolve({ ok: false, detail: 'empty command' });
+      return;
+    }
+    const child = spawn(file, args, { stdio: 'ignore', detached: true, env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      resolve({ ok: false, detail: `timed out after ${timeoutMs} ms` });
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      resolve({ ok: false, detail: `${file}: ${err.message}` });
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(code === 0 ? { ok: true, detail: 'exit 0' } : { ok: false, detail: code !== null ? `exit ${code}` : `signal ${signal ?? '?'}` });
+    });
+  });
+
+/** rise/fall: `rise` successes in a row make it up, `fall` failures in a row make it down. Pure. */
+export function riseFall(prev: { up: boolean; streak: number }, ok: boolean, rise: number, fall: number): { up: boolean; streak: number } {
+  if (ok === prev.up) return { up: prev.up, streak: 0 };
+  const streak = prev.streak + 1;
+  return streak >= (ok ? rise : fall) ? { up: ok, streak: 0 } : { up: prev.up, streak };
+}
+
+/** Run each script every intervalMs after the previous run ended; starts as up (keepalived's initial "OK"). */
+export function runTrackScripts(
+  scripts: readonly TrackScript[],
+  onChange: UpDownListener,
+  opts: { runner?: ScriptRunner; timers?: RuntimeTimers } = {},
+): Stoppable {
+  const timers = opts.timers ?? realRuntimeTimers;
+  const runner = opts.runner ?? spawnScriptRunner;
+  let stopped = false;
+  const handles = new Set<unknown>();
+  for (const s of scripts) {
+    let st = { up: true, streak: 0 };
+    const tick = (): void => {
+      void runner(s.command, s.timeoutMs).then((r) => {
+        if (stopped) return;
+        const next = riseFall(st, r.ok, s.rise, s.fall);
+        if (next.up !== st.up) onChange(s.name, next.up, `track script ${s.name}: ${r.detail}`);
+        st = next;
+        const h = timers.setTimeout(() => {
+          handles.delete(h);
+          tick();
+        }, s.intervalMs);
+        handles.add(h);
+      });
+    };
+    tick();
+  }
+  return {
+    stop(): void {
+      stopped = true;
+      for (const h of handles) timers.clearTimeout(h);
+      handles.clear();
+    },
+  };
+}
