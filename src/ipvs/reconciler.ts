@@ -83,6 +83,8 @@ export function createReconciler(opts: ReconcilerOptions): Reconciler {
   /** The desired version the table last fully matched; a diff against the same version is drift. */
   let convergedVersion = -1;
   let started = false;
+  /** Bumped by start() and stop(), so an interval chain from before a restart does not carry on. */
+  let generation = 0;
   let intervalTimer: unknown;
   let changeTimer: unknown;
   let inFlight: Promise<void> | undefined;
@@ -174,11 +176,11 @@ export function createReconciler(opts: ReconcilerOptions): Reconciler {
     }
   }
 
-  function scheduleInterval(): void {
-    if (!started) return;
+  function scheduleInterval(gen: number): void {
+    if (!started || gen !== generation) return;
     intervalTimer = timers.setTimeout(() => {
       intervalTimer = undefined;
-      void request('interval').then(scheduleInterval);
+      void request('interval').then(() => scheduleInterval(gen));
     }, opts.interval);
   }
 
@@ -198,10 +200,12 @@ export function createReconciler(opts: ReconcilerOptions): Reconciler {
     start() {
       if (started) return;
       started = true;
-      void request('start').then(scheduleInterval);
+      const gen = ++generation;
+      void request('start').then(() => scheduleInterval(gen));
     },
     async stop() {
       started = false;
+      generation++;
       if (intervalTimer !== undefined) timers.clearTimeout(intervalTimer);
       if (changeTimer !== undefined) timers.clearTimeout(changeTimer);
       intervalTimer = undefined;

@@ -290,6 +290,21 @@ describe('createReconciler', () => {
     await r.stop();
   });
 
+  it('a quick stop() and start() leaves exactly one interval timer running', async () => {
+    const { timers, backend, r } = setup({ interval: 1000 });
+    r.setDesired(table({ '198.51.100.11': 1 }));
+    r.start();
+    const stopping = r.stop();
+    r.start();
+    await stopping;
+    await timers.advance(0);
+    expect(timers.count).toBe(1);
+    const dumps = backend.dumps;
+    await timers.advance(5000);
+    expect(backend.dumps - dumps).toBe(5);
+    await r.stop();
+  });
+
   it('stop() cancels the timers and waits for a running pass', async () => {
     const { timers, backend, r } = setup({ interval: 1000 });
     r.setDesired(table({ '198.51.100.11': 1 }));
