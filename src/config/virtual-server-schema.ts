@@ -221,7 +221,9 @@ function resolve(vs: VirtualServerInput, ctx: z.RefinementCtx): VirtualServerCon
       const vsMessages = new Set(vsCheck.issues.map((x) => `${x.path.join('.')}\u0000${x.message}`));
       for (const iss of r.issues) {
         const key = iss.path[0];
-        const own = key === undefined || (typeof key === 'string' && key in rs.check);
+        // Inherited: the key was written on the virtual server's check and not overridden here.
+        const inherited = typeof key === 'string' && !(key in rs.check) && vs.check !== undefined && key in vs.check;
+        const own = !inherited;
         if (own) report(at('check', ...iss.path), iss.message, iss.atKey);
         else if (!vsMessages.has(`${iss.path.join('.')}\u0000${iss.message}`)) report(at('check', ...iss.path), `${iss.message}; inherited from the virtual server's check`, iss.atKey);
       }

@@ -286,6 +286,11 @@ describe('health check rules', () => {
     ]);
   });
 
+  it('a real server check without a service check needs its own type', () => {
+    const yaml = vs('    address: 203.0.113.10:80\n    real_servers:\n      - address: 198.51.100.11\n        check: { path: /x }\n');
+    expect(messagesAt(yaml, 'virtual_servers[0].real_servers[0].check.type')).toEqual(['check needs a type: one of http, https, tcp, script, dns']);
+  });
+
   it('a check needs a type; script commands are argv lists; dns needs a name', () => {
     expect(messagesAt(withCheck('{ interval: 1s }'), 'virtual_servers[0].check.type')).toEqual(['check needs a type: one of http, https, tcp, script, dns']);
     expect(messagesAt(withCheck('{ type: script, command: "check.sh 80" }'), 'virtual_servers[0].check.command')[0]).toContain('does not run a shell');
