@@ -58,6 +58,20 @@ describe('health checks from configuration', () => {
     const broken: ConfigLookups = { ...lookups, readFile: () => { throw new Error('ENOENT: no such file'); } };
     expect(() => checkSpecOf(web!, rs, rs.check!, broken)).toThrow('virtual server web, real server 198.51.100.11:443, check.tls.ca_file /etc/lvskeep/ca.pem: ENOENT: no such file');
   });
+  it('a fwmark service real server without a port needs a connect endpoint (also if the config layer let one by)', () => {
+    const [fw] = virtualServers(`
+virtual_servers:
+  - fwmark: 7
+    check: { type: tcp, connect: "203.0.113.10:80" }
+    real_servers:
+      - address: 198.51.100.51
+`);
+    const rs = fw!.real_servers[0]!;
+    expect(checkSpecOf(fw!, rs, rs.check!, lookups)).toMatchObject({ connect: { address: '203.0.113.10', port: 80 } });
+    const { connect: _dropped, ...withoutConnect } = rs.check!;
+    expect(() => checkSpecOf(fw!, rs, withoutConnect, lookups)).toThrow(/fwmark:7, real server 198\.51\.100\.51:0, check: the real server has no port/);
+  });
+
   it('reads uid/gid from passwd text', () => {
     const passwd = 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n';
     expect(userFromPasswd(passwd, 'nobody')).toEqual({ uid: 65534, gid: 65534 });
