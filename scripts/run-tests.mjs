@@ -71,16 +71,28 @@ function vitestArgs(suite, reportPath) {
   return [VITEST, 'run', '--project', suite, '--reporter=default', '--reporter=json', `--outputFile=${reportPath}`, '--passWithNoTests', ...vitestExtra];
 }
 
-/** Run argv with inherited stdout/stderr; resolve with its exit status (null when killed by a signal). */
+/**
+ * Run argv with inherited stdout/stderr; resolve with its exit status (null when killed by a signal).
+ * The child leads its own process group so that a timeout or Ctrl-C ends vitest and its workers too,
+ * not just the wrapper (unshare/bash) in front of them.
+ */
 function runInherited(argv, timeoutMs) {
   return new Promise((resolve) => {
     const [file, ...args] = argv;
-    const child = spawn(file, args, { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(file, args, { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    const killGroup = (sig) => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        /* already gone */
+      }
+    };
     const timer = setTimeout(() => {
-      say(`run-tests: ${argv.slice(0, 3).join(' ')} ... exceeded ${Math.round(timeoutMs / 60_000)} min, killing pid ${child.pid}`);
-      child.kill('SIGKILL');
+      say(`run-tests: ${argv.slice(0, 3).join(' ')} ... exceeded ${Math.round(timeoutMs / 60_000)} min, killing its process group ${child.pid}`);
+      killGroup('SIGKILL');
     }, timeoutMs);
-    const onAbort = () => child.kill('SIGTERM');
+    const onAbort = () => killGroup('SIGTERM');
     abort.signal.addEventListener('abort', onAbort, { once: true });
     let settled = false;
     const finish = (code) => {
@@ -221,7 +233,8 @@ async function main() {
   }
   if (interrupted) {
     say('run-tests: interrupted');
-    total = { ...total, failed: total.failed + 1 };
+    // An interrupted run must not read as a pass.
+    if (total.failed === 0) total = { ...total, failed: 1 };
   }
   say('\n===== summary =====');
   for (const line of summary) say(`  ${line}`);
