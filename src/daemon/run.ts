@@ -1,8 +1,13 @@
-import type { Logger } from '../log/logger.js';
 import type { LevelWithSilent } from 'pino';
 import { loadConfigFile, formatIssue } from '../config/load.js';
 import type { LvskeepConfig } from '../config/types.js';
+import { createEvent } from '../events/types.js';
+import type { IpvsBackend } from '../ipvs/backend.js';
+import type { Logger } from '../log/logger.js';
+import { errorMessage } from '../util/errors.js';
 import { VERSION } from '../version.js';
+import { buildDaemon, type Daemon, type DaemonDeps } from './build.js';
+import { openIpvsBackend, type BackendName } from './ipvs-backend.js';
 
 export interface RunOptions {
   configPath: string;
@@ -11,11 +16,19 @@ export interface RunOptions {
   cliLogLevel?: LevelWithSilent | undefined;
   /** Tests pass their own signal source instead of the process. */
   signals?: NodeJS.EventEmitter;
+  /** Use the in-memory IPVS table instead of the kernel (and log it after each change). */
+  dryRun?: boolean;
+  /** Overrides the config's backend.ipvs. */
+  backend?: BackendName;
+  /** Tests: a ready backend and other daemon dependencies. */
+  openBackend?: (name: BackendName) => Promise<IpvsBackend>;
+  daemonDeps?: Partial<Omit<DaemonDeps, 'logger' | 'backend'>>;
 }
 
 /**
- * The foreground daemon. Loads and validates the config, then lives until SIGTERM/SIGINT. SIGHUP re-reads the
- * config: an invalid one is rejected with its errors and the running one is kept.
+ * The foreground daemon: load and validate the config, build and start every part, then live until
+ * SIGTERM/SIGINT. SIGHUP re-reads the config: an invalid one is rejected with its errors (and a
+ * daemon.reload_failed event) and the running one is kept; a valid one is applied as a diff.
  * Resolves with the process exit code.
  */
 export async function runDaemon(opts: RunOptions): Promise<number> {
@@ -27,42 +40,86 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     logger.error({ config: opts.configPath, errors: first.errors.length }, 'configuration is invalid; not starting');
     return 1;
   }
-  let config: LvskeepConfig = first.config;
+  const config: LvskeepConfig = first.config;
   applyLogLevel(logger, config, opts.cliLogLevel);
   for (const w of first.warnings) logger.warn({ issue: w }, formatIssue(w));
-  logger.info({ version: VERSION, config: opts.configPath, pid: process.pid }, 'lvskeep started');
 
+  const backendName: BackendName = opts.dryRun ? 'memory' : (opts.backend ?? config.backend.ipvs);
+  let backend: IpvsBackend;
+  try {
+    backend = await (opts.openBackend ?? ((name) => openIpvsBackend(name, logger)))(backendName);
+  } catch (err) {
+    logger.error({ backend: backendName, err: errorMessage(err) }, 'cannot open the IPVS backend; not starting');
+    return 1;
+  }
+
+  let reloads: Promise<void> = Promise.resolve();
+  let daemon: Daemon | undefined;
+  const reload = (source: string): Promise<void> => {
+    // One reload at a time, in order; each reads the newest file.
+    reloads = reloads.then(() => (daemon ? reloadFrom(daemon, source) : undefined));
+    return reloads;
+  };
+  const reloadFrom = async (d: Daemon, source: string): Promise<void> => {
+    const fail = (error: string): void => d.bus.emit(createEvent({ type: 'daemon.reload_failed', source, error }, Date.now()));
+    const next = await loadConfigFile(opts.configPath).catch((err: unknown) => ({ ok: false as const, errors: [], thrown: errorMessage(err) }));
+    if (!next.ok) {
+      for (const issue of next.errors) logger.error({ issue }, formatIssue(issue));
+      logger.error({ config: opts.configPath, source }, 'reload failed: new configuration is invalid; keeping the running one');
+      const firstIssue = next.errors[0];
+      fail(firstIssue ? `${next.errors.length} error(s), first: ${formatIssue(firstIssue)}` : 'thrown' in next ? next.thrown : 'invalid configuration');
+      return;
+    }
+    try {
+      await d.reload(next.config, source);
+      applyLogLevel(logger, next.config, opts.cliLogLevel);
+    } catch (err) {
+      logger.error({ config: opts.configPath, source, err: errorMessage(err) }, 'reload failed; keeping the running configuration');
+      fail(errorMessage(err));
+    }
+  };
+
+  daemon = buildDaemon(config, {
+    ...opts.daemonDeps,
+    logger,
+    backend,
+    traceTable: backendName === 'memory',
+    requestReload: (source) => reload(source),
+  });
+
+  if (config.global.startup_delay > 0) {
+    logger.info({ ms: config.global.startup_delay }, 'waiting startup_delay before starting');
+    await new Promise((r) => setTimeout(r, config.global.startup_delay));
+  }
+  try {
+    await daemon.start();
+  } catch (err) {
+    logger.error({ err: errorMessage(err) }, 'lvskeep could not start');
+    await daemon.stop('start failed').catch(() => undefined);
+    return 1;
+  }
+  logger.info({ version: VERSION, config: opts.configPath, pid: process.pid, backend: backendName }, 'lvskeep started');
+
+  const running = daemon;
   return await new Promise<number>((resolve) => {
-    // Signal handlers alone do not keep Node's event loop alive; until sockets and timers of the real
-    // capabilities hold it open, this timer does.
+    // Signal handlers alone do not keep Node's event loop alive; checks may be zero, so this timer does.
     const keepAlive = setInterval(() => undefined, 2 ** 30);
-    let reloading = false;
-    const onHup = (): void => {
-      if (reloading) return; // a reload already running will read the newest file anyway
-      reloading = true;
-      void loadConfigFile(opts.configPath)
-        .then((next) => {
-          if (!next.ok) {
-            for (const issue of next.errors) logger.error({ issue }, formatIssue(issue));
-            logger.error({ config: opts.configPath }, 'reload failed: new configuration is invalid; keeping the running one');
-            return;
-          }
-          config = next.config;
-          applyLogLevel(logger, config, opts.cliLogLevel);
-          logger.info({ config: opts.configPath }, 'configuration reloaded');
-        })
-        .catch((err: unknown) => logger.error({ err }, 'reload failed'))
-        .finally(() => {
-          reloading = false;
-        });
-    };
+    const onHup = (): void => void reload('SIGHUP');
     const onStop = (signal: string) => (): void => {
       clearInterval(keepAlive);
       signals.off('SIGHUP', onHup);
       signals.off('SIGTERM', onTerm);
       signals.off('SIGINT', onInt);
       logger.info({ signal }, 'lvskeep stopping');
-      resolve(0);
+      void reloads
+        .then(() => running.stop(signal))
+        .then(
+          () => resolve(0),
+          (err: unknown) => {
+            logger.error({ err: errorMessage(err) }, 'stop failed');
+            resolve(1);
+          },
+        );
     };
     const onTerm = onStop('SIGTERM');
     const onInt = onStop('SIGINT');

@@ -1,0 +1,295 @@
+/**
+ * The daemon assembled from its parts: event bus (every event logged), alerting, IPVS backend + reconciler,
+ * health checks -> pool policy -> desired weights, schedules and VRRP. Everything with time in it takes the
+ * injected timers, so unit tests drive the whole wiring with a fake clock and the memory backend.
+ */
+import { hostname } from 'node:os';
+import { startAlerting, type Alerting } from '../alerts/index.js';
+import { sinkSettingsFromConfig } from '../alerts/from-config.js';
+import { systemClock, type Clock } from '../alerts/clock.js';
+import type { LvskeepConfig } from '../config/types.js';
+import { EventBus } from '../events/bus.js';
+import { eventFromPool } from '../events/from-pool.js';
+import { createEvent, type EventBody, type LvsEvent } from '../events/types.js';
+import type { MonitorOptions } from '../health/monitor.js';
+import { realTimers, type TimerApi } from '../health/scheduler.js';
+import type { IpvsBackend } from '../ipvs/backend.js';
+import type { ServiceState } from '../ipvs/model.js';
+import { createReconciler, type Reconciler } from '../ipvs/reconciler.js';
+import { commandName, opObject } from '../ipvs/op-errors.js';
+import type { Logger } from '../log/logger.js';
+import type { CronDriver } from '../schedules/cron-driver.js';
+import { VERSION } from '../version.js';
+import { createVrrpManager, type VrrpManager } from '../vrrp/runtime/manager.js';
+import { errorMessage } from '../util/errors.js';
+import type { CheckSpecIo } from './check-spec.js';
+import { logEvents } from './event-log.js';
+import { HealthWiring } from './health-wiring.js';
+import { observeBackend } from './ipvs-backend.js';
+import { kernelWeights, startingPointOf, startingPoints } from './initial-state.js';
+import { checkId, rsId, vsId } from './ids.js';
+import { PoolSet } from './pools.js';
+import { startSchedules, type RunningSchedules } from './schedules.js';
+import { systemCheckIo } from './system-io.js';
+import { trackedChecks } from './vrrp-tracking.js';
+import { removedServiceOps, reloadSummary } from './reload.js';
+
+export interface DaemonDeps {
+  logger: Logger;
+  backend: IpvsBackend;
+  /** Log the whole table after each change (dry runs). */
+  traceTable?: boolean;
+  timers?: TimerApi;
+  /** Health checkers (tests inject fakes). */
+  proberFactory?: MonitorOptions['proberFactory'];
+  random?: () => number;
+  checkIo?: CheckSpecIo;
+  cronDriver?: CronDriver;
+  host?: string;
+  /** Build the VRRP manager; default createVrrpManager. Tests without VRRP pass () => undefined. */
+  vrrpFactory?: (config: LvskeepConfig, deps: { logger: Logger; bus: EventBus<LvsEvent> }) => VrrpManager | undefined;
+  /** Longest wait for alerts to be delivered on stop. */
+  alertGraceMs?: number;
+  /** A `reload` schedule fired: the lifecycle re-reads the file and calls reload(). */
+  requestReload?: (source: string) => unknown;
+}
+
+export interface Daemon {
+  readonly bus: EventBus<LvsEvent>;
+  readonly pools: PoolSet;
+  readonly health: HealthWiring;
+  config(): LvskeepConfig;
+  start(): Promise<void>;
+  /** Apply a validated configuration as a diff; throws (having changed nothing) when a part cannot be built. */
+  reload(next: LvskeepConfig, source: string): Promise<void>;
+  stop(reason: string): Promise<void>;
+  /** Resolves once the reconciler has applied the current desired table (tests, `apply`). */
+  settle(): Promise<void>;
+}
+
+export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Daemon {
+  const { logger } = deps;
+  const timers = deps.timers ?? realTimers;
+  const host = deps.host ?? initialConfig.global.router_id ?? hostname();
+  let config = initialConfig;
+  const bus = new EventBus<LvsEvent>({ onListenerError: (err) => logger.error({ err: errorMessage(err) }, 'event listener failed') });
+  const emit = (body: EventBody): void => bus.emit(createEvent(body, timers.now()));
+  logEvents(bus, logger);
+
+  const backend = observeBackend(deps.backend, {
+    onFailed: (failed) => {
+      for (const f of failed) emit({ type: 'ipvs.error', operation: commandName(f.op), object: opObject(f.op), error: f.error.message });
+    },
+    ...(deps.traceTable ? { traceTable: logger } : {}),
+  });
+
+  let alerting: Alerting | undefined;
+  let schedules: RunningSchedules | undefined;
+  let vrrp: VrrpManager | undefined;
+  let reconciler: Reconciler | undefined;
+  let tracked = trackedChecks(config);
+  let desiredTimer: unknown;
+  let stopped = false;
+
+  const pushDesired = (): void => {
+    desiredTimer = undefined;
+    reconciler?.setDesired(pools.table());
+  };
+  const pools: PoolSet = new PoolSet({
+    timers,
+    onEvents: (_name, events) => {
+      for (const e of events) {
+        const body = eventFromPool(e);
+        if (body) emit(body);
+      }
+      reportTracking();
+    },
+    // Bursts of pool changes (a switch port dying takes many servers at once) coalesce into one table.
+    onChange: () => {
+      if (desiredTimer === undefined && reconciler) desiredTimer = timers.setTimeout(pushDesired, 0);
+    },
+  });
+
+  const health = new HealthWiring({
+    monitor: {
+      timers,
+      ...(deps.proberFactory ? { proberFactory: deps.proberFactory } : {}),
+      ...(deps.random ? { random: deps.random } : {}),
+    },
+    io: deps.checkIo ?? systemCheckIo,
+    logger,
+    onFirstResult: (vs, rs) => pools.unpin(vs, rs),
+    onHealth: (vs, rs, status, reason, weight) => {
+      logger.info({ virtualServer: vs, realServer: rs, health: status, reason, ...(weight !== undefined ? { weight } : {}) }, 'real server health changed');
+      pools.health(vs, rs, status, reason, weight);
+    },
+  });
+
+  /** Tell VRRP about every tracked pool object (cheap: a handful of entries). */
+  function reportTracking(): void {
+    if (!vrrp || tracked.length === 0) return;
+    const byId = new Map(pools.statuses().map((s) => [s.id, s]));
+    for (const t of tracked) {
+      const p = byId.get(t.vs);
+      if (!p) continue;
+      const up = t.rs === undefined ? p.quorumUp : ['up', 'slow-start'].includes(p.servers.find((s) => s.id === t.rs)?.status ?? 'down');
+      vrrp.setCheckState(t.virtualServer, t.realServer, up);
+    }
+  }
+
+  function openAlerting(c: LvskeepConfig): Alerting {
+    // Real alert timers must not keep a stopping process alive: systemClock unrefs them.
+    const clock: Clock = deps.timers
+      ? {
+          now: () => timers.now(),
+          setTimer: (ms, fn) => {
+            const h = timers.setTimeout(fn, ms);
+            return { cancel: () => timers.clearTimeout(h) };
+          },
+        }
+      : systemClock;
+    return startAlerting({ sinks: c.alerts.sinks.map(sinkSettingsFromConfig), host, bus, logger, clock });
+  }
+
+  function scheduleDeps() {
+    return {
+      logger,
+      pools,
+      dispatcher: () => alerting?.dispatcher,
+      host,
+      vrrpStatus: () => vrrp?.status() ?? [],
+      reload: (schedule: string) => deps.requestReload?.(`schedule ${schedule}`),
+      ...(deps.cronDriver ? { driver: deps.cronDriver } : {}),
+      ...(deps.timers ? { timers: deps.timers } : {}),
+    };
+  }
+
+  async function readKernel(): Promise<ServiceState[]> {
+    try {
+      return await backend.dump();
+    } catch (err) {
+      logger.error({ err: errorMessage(err), backend: backend.name }, 'cannot read the IPVS table at start; assuming it is empty');
+      return [];
+    }
+  }
+
+  const daemon: Daemon = {
+    bus,
+    pools,
+    health,
+    config: () => config,
+
+    async start() {
+      alerting = openAlerting(config);
+      const start = startingPointOf(startingPoints(config, kernelWeights(await readKernel())));
+      await health.sync(config.virtual_servers, (vs, rs) => start(vs, rs).assume);
+      pools.configure(config.virtual_servers, start);
+      reconciler = createReconciler({
+        backend,
+        logger,
+        interval: config.ipvs.reconcile_interval,
+        owned: config.ipvs.owned,
+        ...(deps.timers ? { timers: deps.timers, now: () => timers.now() } : {}),
+        onDrift: (e) => emit({ type: 'ipvs.drift_repaired', changes: e.done.length, detail: e.found.slice(0, 20).join('; ') }),
+      });
+      reconciler.setDesired(pools.table());
+      reconciler.start();
+      health.start();
+      schedules = startSchedules(config, scheduleDeps());
+      vrrp = deps.vrrpFactory ? deps.vrrpFactory(config, { logger, bus }) : createVrrpManager(config.vrrp, { logger, bus, vipBackend: config.backend.vip });
+      if (vrrp) {
+        try {
+          await vrrp.start();
+        } catch (err) {
+          logger.error({ err: errorMessage(err) }, 'VRRP did not start completely; health checks and IPVS keep running');
+        }
+        reportTracking();
+      }
+      emit({ type: 'daemon.started', version: VERSION });
+    },
+
+    async reload(next, source) {
+      const old = config;
+      // Parts that can fail are built first; until they all exist nothing running is touched.
+      const sinksChanged = JSON.stringify(old.alerts) !== JSON.stringify(next.alerts);
+      const nextAlerting = sinksChanged ? openAlerting(next) : undefined;
+      try {
+        // Servers new to the configuration start from their check's assumption (the kernel is not re-read).
+        const start = startingPointOf(startingPoints(next, new Map()));
+        const before = new Map(pools.statuses().map((p) => [p.id, new Map(p.servers.map((s) => [s.id, s.status]))]));
+        const sync = await health.sync(next.virtual_servers, (vs, rs) => {
+          const status = before.get(vs)?.get(rs);
+          if (status === undefined) return start(vs, rs).assume;
+          return ['up', 'slow-start'].includes(status) ? 'up' : 'down';
+        });
+        const nextSchedules = startSchedules(next, scheduleDeps(), false);
+        config = next;
+        tracked = trackedChecks(next);
+        const poolChange = pools.configure(next.virtual_servers, start);
+        // A real server whose check was removed is healthy by definition from now on.
+        const uncheckedNow = new Set(sync.removed);
+        for (const vs of next.virtual_servers) {
+          for (const rs of vs.real_servers) {
+            if (!rs.check && uncheckedNow.has(checkId(vsId(vs), rsId(rs)))) pools.health(vsId(vs), rsId(rs), 'up', 'health check removed from the configuration');
+          }
+        }
+        if (nextAlerting) {
+          const previous = alerting;
+          alerting = nextAlerting;
+          void previous?.stop(deps.alertGraceMs ?? 5_000);
+        }
+        await schedules?.stop();
+        schedules = nextSchedules;
+        schedules.start();
+        if (reconciler) {
+          reconciler.setDesired(pools.table());
+          await reconciler.reconcileNow();
+          const removed = removedServiceOps(old, next);
+          if (removed.length > 0) await backend.apply(removed);
+        }
+        if (vrrp) {
+          const r = await vrrp.reload(next.vrrp);
+          logger.info(r, 'VRRP reloaded');
+          reportTracking();
+        }
+        logger.info(reloadSummary(sync, poolChange), 'configuration reloaded');
+        emit({ type: 'daemon.reloaded', source });
+      } catch (err) {
+        if (nextAlerting && alerting !== nextAlerting) void nextAlerting.stop(0);
+        throw err;
+      }
+    },
+
+    async stop(reason) {
+      if (stopped) return;
+      stopped = true;
+      if (desiredTimer !== undefined) timers.clearTimeout(desiredTimer);
+      await health.stop();
+      await schedules?.stop();
+      pools.stop();
+      if (vrrp) await vrrp.stop().catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'VRRP stop failed'));
+      await reconciler?.stop();
+      if (config.ipvs.flush_on_stop) {
+        const ops = removedServiceOps(config, { ...config, virtual_servers: [] });
+        const r = await backend.apply(ops).catch((err: unknown) => {
+          logger.error({ err: errorMessage(err) }, 'flush_on_stop: removing the services failed');
+          return undefined;
+        });
+        if (r) logger.info({ removed: r.applied.length, failed: r.failed.length }, 'flush_on_stop: configured virtual services removed');
+      }
+      emit({ type: 'daemon.stopped', reason });
+      const left = (await alerting?.stop(deps.alertGraceMs ?? 5_000)) ?? 0;
+      if (left > 0) logger.warn({ undelivered: left }, 'alerts left undelivered at stop');
+      await backend.close().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'closing the IPVS backend failed'));
+    },
+
+    async settle() {
+      if (desiredTimer !== undefined) {
+        timers.clearTimeout(desiredTimer);
+        pushDesired();
+      }
+      await reconciler?.reconcileNow();
+    },
+  };
+  return daemon;
+}
