@@ -181,6 +181,18 @@ describe('IpvsadmBackend.dump/info/flush', () => {
 });
 
 describe('verifyRestore (pure)', () => {
+  it('judges 11,000 ops in linear time (a quadratic scan took 13 s here)', () => {
+    const big = Array.from({ length: 1000 }, (_, i) => ({
+      ...spec({ ...web, port: 1000 + i }),
+      dests: Array.from({ length: 10 }, (_, j) => ({ ...rs(`198.51.100.${10 + j}`), activeConns: 0, inactiveConns: 0, persistConns: 0 })),
+    }));
+    const ops = planChanges(big, [], { owned: 'all' });
+    const t0 = performance.now();
+    const r = verifyRestore(ops, big, '', []);
+    expect(r.applied).toHaveLength(11_000);
+    expect(performance.now() - t0).toBeLessThan(3000);
+  });
+
   it('maps the real ipvsadm messages to errnos', () => {
     const captured = [
       'Service already exists',
