@@ -52,6 +52,7 @@ export function createScriptProber(spec: ScriptCheckSpec, target: CheckTarget): 
       let settled = false;
       let stderr = '';
       let timedOut = false;
+      let grace: NodeJS.Timeout | undefined;
       const child = spawn(file, args, {
         env: scriptEnv(target),
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -64,6 +65,7 @@ export function createScriptProber(spec: ScriptCheckSpec, target: CheckTarget): 
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        clearTimeout(grace);
         signal?.removeEventListener('abort', onAbort);
         running.delete(child);
         child.stderr?.destroy();
@@ -101,11 +103,8 @@ export function createScriptProber(spec: ScriptCheckSpec, target: CheckTarget): 
         };
         // stderr may still hold the script's last words; wait for it briefly, not for grandchildren holding it.
         if (!child.stderr || child.stderr.readableEnded) return conclude();
-        const grace = setTimeout(conclude, STDERR_GRACE_MS);
-        child.stderr.once('close', () => {
-          clearTimeout(grace);
-          conclude();
-        });
+        grace = setTimeout(conclude, STDERR_GRACE_MS);
+        child.stderr.once('close', conclude);
       });
     });
   }
