@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { hostPrefix, ipv4MaskToPrefix, splitEndpoint } from './addr.js';
 import { SaveFormatError } from './save-format.js';
 import type {
@@ -104,8 +105,12 @@ function parseServiceAttributes(key: ServiceKey, tokens: string[]): Omit<ListedS
       if (key.family === 6) out.persistence.netmaskPrefix = count(m, 'IPv6 mask');
       else {
         const prefix = ipv4MaskToPrefix(m);
-        if (prefix === undefined) fail(`mask '${m}' is not a contiguous netmask (lvskeep models persistence masks as prefixes)`);
-        out.persistence.netmaskPrefix = prefix;
+        if (prefix !== undefined) out.persistence.netmaskPrefix = prefix;
+        else if (isIPv4(m)) {
+          // Non-contiguous (the kernel accepts it): keep it, so a foreign service cannot break the dump.
+          out.persistence.netmaskPrefix = -1;
+          out.persistence.rawNetmask = m;
+        } else fail(`mask '${m}' is not an IPv4 netmask`);
       }
     } else if (t === 'ops') out.onePacket = true;
     else if (t === 'pe') fail(`persistence engine '${tokens[i + 1] ?? ''}' is not supported`);

@@ -25,6 +25,11 @@ export interface Persistence {
   timeout: number;
   /** IPv4: dotted netmask as a prefix length 0..32; IPv6: prefix length 0..128. */
   netmaskPrefix: number;
+  /**
+   * Read-back only: a non-contiguous IPv4 mask such as 255.0.255.0, which ipvsadm and the kernel accept but
+   * a prefix cannot express; netmaskPrefix is then -1, so it never equals a configured mask.
+   */
+  rawNetmask?: string;
 }
 
 export interface ServiceSpec {

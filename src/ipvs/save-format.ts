@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { hostPrefix, ipv4MaskToPrefix, prefixToIpv4Mask, splitEndpoint } from './addr.js';
 import type { IpvsOp } from './backend.js';
 import {
@@ -45,7 +46,8 @@ export function serviceOptionArgs(spec: ServiceSpec): string[] {
   if (spec.persistence) {
     args.push('-p', String(spec.persistence.timeout));
     const prefix = spec.persistence.netmaskPrefix;
-    if (prefix !== hostPrefix(spec.key.family)) {
+    if (spec.persistence.rawNetmask !== undefined) args.push('-M', spec.persistence.rawNetmask);
+    else if (prefix !== hostPrefix(spec.key.family)) {
       args.push('-M', spec.key.family === 6 ? String(prefix) : prefixToIpv4Mask(prefix));
     }
   }
@@ -277,15 +279,20 @@ function serviceSpecOf(o: LineOptions, key: ServiceKey): ServiceSpec {
   if (spec.onePacket && key.kind === 'addr' && key.protocol !== 'udp') fail('one-packet scheduling (-o) is only for UDP (or fwmark) services');
   if (o.persistent !== undefined) {
     let prefix = hostPrefix(key.family);
+    let raw: string | undefined;
     if (o.netmask !== undefined) {
       if (key.family === 6) prefix = integer(o.netmask, 'IPv6 netmask', 1, 128);
       else {
         const p = ipv4MaskToPrefix(o.netmask);
-        if (p === undefined) fail(`netmask '${o.netmask}' is not a contiguous IPv4 netmask`);
-        prefix = p;
+        if (p !== undefined) prefix = p;
+        else if (isIPv4(o.netmask)) {
+          // ipvsadm and the kernel accept a non-contiguous mask: keep it as read, so -Sn round-trips.
+          prefix = -1;
+          raw = o.netmask;
+        } else fail(`netmask '${o.netmask}' is not an IPv4 netmask`);
       }
     }
-    spec.persistence = { timeout: o.persistent, netmaskPrefix: prefix };
+    spec.persistence = raw === undefined ? { timeout: o.persistent, netmaskPrefix: prefix } : { timeout: o.persistent, netmaskPrefix: prefix, rawNetmask: raw };
   } else if (o.netmask !== undefined) fail('-M needs -p: a netmask only applies to persistence');
   return spec;
 }

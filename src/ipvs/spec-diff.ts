@@ -63,6 +63,7 @@ function persistenceText(spec: ServiceSpec): string {
   const p = spec.persistence;
   if (!p) return 'not persistent';
   const family = spec.key.family;
+  if (p.rawNetmask !== undefined) return `persistent ${p.timeout}s mask ${p.rawNetmask}`;
   return p.netmaskPrefix === hostPrefix(family) ? `persistent ${p.timeout}s` : `persistent ${p.timeout}s /${p.netmaskPrefix}`;
 }
 

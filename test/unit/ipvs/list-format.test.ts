@@ -114,6 +114,11 @@ describe('ipvsadm -Ln --exact variants (real output)', () => {
     expect(() => parseListing('TCP  203.0.113.1:80 rr\n')).toThrow(/line 1: service before the header line/);
     const bad = fixture('mixed.Ln.txt').replace('Masq    3', 'Bogus   3').replace('FWM  7 rr', 'XYZ  7 rr');
     expect(() => parseListing(bad)).toThrow(/unknown forwarding method 'Bogus'.*unknown protocol 'XYZ'|2 errors/);
-    expect(() => parseListing(fixture('mixed.Ln.txt').replace('mask 255.255.0.0', 'mask 255.0.255.0'))).toThrow(/not a contiguous netmask/);
+    expect(() => parseListing(fixture('mixed.Ln.txt').replace('mask 255.255.0.0', 'mask 255.0.255.300'))).toThrow(/mask '255.0.255.300' is not an IPv4 netmask/);
+  });
+
+  it('keeps a non-contiguous mask (the kernel accepts one) instead of failing the whole dump', () => {
+    const listing = parseListing(fixture('mixed.Ln.txt').replace('mask 255.255.0.0', 'mask 255.0.255.0'));
+    expect(listing.services.find((s) => s.key.kind === 'addr' && s.key.address === '203.0.113.14')?.persistence).toEqual({ timeout: 86400, netmaskPrefix: -1, rawNetmask: '255.0.255.0' });
   });
 });

@@ -77,6 +77,13 @@ describe('planChanges', () => {
     expect(lines(planChanges([{ ...base, ...change }], actual([base]), configured))).toEqual([line]);
   });
 
+  it('repairs a hand-set non-contiguous persistence mask', () => {
+    const kernel = actual([svc(web, [], { persistence: { timeout: 300, netmaskPrefix: -1, rawNetmask: '255.255.0.255' } })]);
+    expect(describeDrift([svc(web, [], { persistence: { timeout: 300, netmaskPrefix: 16 } })], kernel)).toEqual([
+      'tcp 203.0.113.1:80: found persistent 300s mask 255.255.0.255 -> persistent 300s /16; will edit the service in place',
+    ]);
+  });
+
   it('edits the service when persistence is removed or its timeout changes', () => {
     const persistent = svc(web, [], { persistence: { timeout: 300, netmaskPrefix: 32 } });
     expect(lines(planChanges([svc(web, [])], actual([persistent]), configured))).toEqual(['-E -t 203.0.113.1:80 -s wlc']);

@@ -80,6 +80,13 @@ describe('real ipvsadm -Sn output', () => {
     expect(state.map((s) => s.scheduler).sort()).toEqual(['dh', 'fo', 'lblc', 'lblcr', 'lc', 'mh', 'mh', 'nq', 'ovf', 'rr', 'rr', 'sed', 'sh', 'sh', 'wlc', 'wrr']);
   });
 
+  it('keeps a non-contiguous mask as ipvsadm printed it (seen in the lab: -p 100 -M 255.0.255.0)', () => {
+    const line = '-A -t 203.0.113.3:80 -s rr -p 100 -M 255.0.255.0\n';
+    const [svc] = parseSaveState(line);
+    expect(svc?.persistence).toEqual({ timeout: 100, netmaskPrefix: -1, rawNetmask: '255.0.255.0' });
+    expect(formatState(parseSaveState(line))).toBe(line);
+  });
+
   it('parses the traffic table', () => {
     const state = parseSaveState(fixture('traffic.Sn.txt'));
     expect(formatState(state)).toBe(fixture('traffic.Sn.txt'));
@@ -137,7 +144,7 @@ describe('parsing ipvsadm syntax the way ipvsadm reads it', () => {
       '-A -t 203.0.113.1 -s wlc', // 2 no port
       '-a -t 203.0.113.1:80 -r 198.51.100.11:80 -m -w 70000', // 3 weight range
       '-A -t 203.0.113.2:80 -s sh -b mh-port', // 4 flag/scheduler mismatch
-      '-A -t 203.0.113.3:80 -p 100 -M 255.0.255.0', // 5 non-contiguous mask
+      '-A -t 203.0.113.3:80 -p 100 -M 255.0.255.300', // 5 not a mask
       '-a -t 203.0.113.1:80 -r 198.51.100.18:80 -i --tun-type gue', // 6 gue without port
       '-a -t 203.0.113.1:80 -r [2001:db8::1]:80 -m', // 7 family mismatch without tunnel
       'garbage line', // 8
@@ -155,7 +162,7 @@ describe('parsing ipvsadm syntax the way ipvsadm reads it', () => {
     expect(errors[0]).toBe("line 2: service address '203.0.113.1' has no port");
     expect(errors[1]).toBe('line 3: weight 70000 is out of range 0..65535');
     expect(errors[2]).toMatch(/^line 4: scheduler flag 'mh-port' does not apply to scheduler sh/);
-    expect(errors[3]).toMatch(/^line 5: netmask '255.0.255.0' is not a contiguous/);
+    expect(errors[3]).toMatch(/^line 5: netmask '255.0.255.300' is not an IPv4 netmask/);
     expect(errors[4]).toMatch(/^line 6: tunnel type gue needs --tun-port/);
     expect(errors[5]).toMatch(/^line 7: a real server of another address family needs tunnel forwarding/);
     expect(errors[6]).toMatch(/^line 8: unknown option 'garbage'/);
