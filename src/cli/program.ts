@@ -2,6 +2,9 @@ import { Command, Option } from 'commander';
 import { VERSION } from '../version.js';
 import { registerCheck } from './commands/check.js';
 import { registerRun } from './commands/run.js';
+import { registerApply, registerPlan } from './commands/plan.js';
+import { registerIpvs } from './commands/ipvs.js';
+import { registerAlert } from './commands/alert.js';
 
 export const DEFAULT_CONFIG = '/etc/lvskeep/lvskeep.yaml';
 
@@ -24,5 +27,9 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false });
   registerCheck(program);
   registerRun(program);
+  registerPlan(program);
+  registerApply(program);
+  registerIpvs(program);
+  registerAlert(program);
   return program;
 }

@@ -54,10 +54,9 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   }
 
   let reloads: Promise<void> = Promise.resolve();
-  let daemon: Daemon | undefined;
   const reload = (source: string): Promise<void> => {
-    // One reload at a time, in order; each reads the newest file.
-    reloads = reloads.then(() => (daemon ? reloadFrom(daemon, source) : undefined));
+    // One reload at a time, in order; each reads the newest file. (Only called once `daemon` exists.)
+    reloads = reloads.then(() => reloadFrom(daemon, source));
     return reloads;
   };
   const reloadFrom = async (d: Daemon, source: string): Promise<void> => {
@@ -79,7 +78,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     }
   };
 
-  daemon = buildDaemon(config, {
+  const daemon = buildDaemon(config, {
     ...opts.daemonDeps,
     logger,
     backend,
@@ -100,7 +99,6 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   }
   logger.info({ version: VERSION, config: opts.configPath, pid: process.pid, backend: backendName }, 'lvskeep started');
 
-  const running = daemon;
   return await new Promise<number>((resolve) => {
     // Signal handlers alone do not keep Node's event loop alive; checks may be zero, so this timer does.
     const keepAlive = setInterval(() => undefined, 2 ** 30);
@@ -112,7 +110,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       signals.off('SIGINT', onInt);
       logger.info({ signal }, 'lvskeep stopping');
       void reloads
-        .then(() => running.stop(signal))
+        .then(() => daemon.stop(signal))
         .then(
           () => resolve(0),
           (err: unknown) => {
