@@ -73,6 +73,27 @@ export function opFailure(op: IpvsOp, err: unknown): IpvsError {
   return opError(op, 'EINVAL', err instanceof Error ? err.message : String(err));
 }
 
+/**
+ * Runs `fn` over `items` with at most `window` calls in flight, starting them in order. Rejects with the
+ * first error once every started call has settled (so no request is left running unobserved).
+ */
+export async function inWindow<T>(items: readonly T[], window: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let firstError: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !firstError) {
+      const i = next++;
+      try {
+        await fn(items[i] as T, i);
+      } catch (err) {
+        firstError ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(window, items.length) }, worker));
+  if (firstError) throw firstError.err;
+}
+
 export interface NetlinkBackend extends IpvsBackend {
   readonly name: 'netlink';
   /** Sync daemon control (connection synchronisation between directors). */
@@ -113,14 +134,14 @@ export async function createNetlinkBackend(opts: NetlinkBackendOptions = {}): Pr
 
   async function dumpOnce(withStats: boolean): Promise<ServiceState[]> {
     const services = replyAttrs(await send(ipvsRequest.getServices()), 'GET_SERVICE').map(decodeService);
-    for (const svc of services) {
+    await inWindow(services, window, async (svc) => {
       const what = `GET_DEST ${serviceId(svc.key)}`;
       svc.dests = replyAttrs(await send(ipvsRequest.getDests(svc.key)), what).map((a) => decodeDest(a, svc.key.family));
       if (!withStats) {
         delete svc.stats;
         for (const d of svc.dests) delete d.stats;
       }
-    }
+    });
     return services;
   }
 
@@ -159,17 +180,11 @@ export async function createNetlinkBackend(opts: NetlinkBackendOptions = {}): Pr
     },
 
     async apply(ops: IpvsOp[]): Promise<ApplyResult> {
-      const results: (IpvsError | undefined)[] = new Array<IpvsError | undefined>(ops.length);
-      // A sliding window of requests; each op's result is kept at its index so the report stays in order.
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < ops.length) {
-          const i = next++;
-          const op = ops[i];
-          if (op) results[i] = await applyOne(op);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(window, ops.length) }, worker));
+      const results = new Array<IpvsError | undefined>(ops.length);
+      // Requests leave in op order (the kernel applies them in that order); results are kept by index.
+      await inWindow(ops, window, async (op, i) => {
+        results[i] = await applyOne(op);
+      });
       const result: ApplyResult = { applied: [], failed: [] };
       ops.forEach((op, i) => {
         const error = results[i];

@@ -150,9 +150,13 @@ export function createGenlTransport(sock: RawSocketLike): NlTransport {
         const p: Pending = { dump: opts.dump, replies: [], interrupted: false, resolve, reject, timer };
         pending.set(s, p);
         sock.ref();
-        sock.send(encodeNlMessage({ type, flags, seq: s, pid: 0, payload }), { port: 0 }, (err) => {
-          if (err && pending.get(s) === p) settle(s, p, new NlTransportError('ESOCKET', `netlink send: ${err.message}`));
-        });
+        try {
+          sock.send(encodeNlMessage({ type, flags, seq: s, pid: 0, payload }), { port: 0 }, (err) => {
+            if (err && pending.get(s) === p) settle(s, p, new NlTransportError('ESOCKET', `netlink send: ${err.message}`));
+          });
+        } catch (err) {
+          settle(s, p, new NlTransportError('ESOCKET', `netlink send: ${err instanceof Error ? err.message : String(err)}`));
+        }
       });
     },
     close() {

@@ -6,7 +6,7 @@ import type { DestSpec, ServiceKey, ServiceSpec } from '../../../src/ipvs/model.
 import { CtrlAttr, GENL_ID_CTRL, IpvsCmd, NlFlag } from '../../../src/ipvs/netlink/constants.js';
 import { decodeDest } from '../../../src/ipvs/netlink/attrs.js';
 import { genlPayload, parseGenl, type NlMessage } from '../../../src/ipvs/netlink/framing.js';
-import { createNetlinkBackend, FAMILY_MISSING } from '../../../src/ipvs/netlink/netlink-backend.js';
+import { createNetlinkBackend, FAMILY_MISSING, inWindow } from '../../../src/ipvs/netlink/netlink-backend.js';
 import { NlaSet, nlaU16 } from '../../../src/ipvs/netlink/nla.js';
 import { NlRequestError, NlTransportError } from '../../../src/ipvs/netlink/nl-socket.js';
 import { parseIpvsadmSave, saveLinesOf } from '../../fixtures/ipvs-netlink/ipvsadm-save.js';
@@ -147,5 +147,29 @@ describe('netlink backend', () => {
     const t = kernel(() => [{ type: 99, flags: 2, seq: 2, pid: 0, payload: Buffer.from([1, 1, 0, 0]) }]);
     const backend = await createNetlinkBackend({ transport: t });
     await expect(backend.dump()).rejects.toMatchObject({ errno: 'EBADMSG', message: 'dump of the IPVS table: GET_SERVICE reply 0: message type 99, expected IPVS family 28' });
+  });
+});
+
+describe('inWindow', () => {
+  it('keeps at most `window` calls in flight, starts them in order, and rethrows the first error after the others settle', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const started: number[] = [];
+    const settled: number[] = [];
+    const err = await inWindow([0, 1, 2, 3, 4, 5, 6, 7], 3, async (item) => {
+      started.push(item);
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 8 - item));
+      inFlight--;
+      settled.push(item);
+      if (item === 2) throw new Error('item 2 failed');
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('item 2 failed');
+    expect(peak).toBe(3);
+    expect(started).toEqual([...started].sort((a, b) => a - b));
+    expect(inFlight).toBe(0);
+    expect(settled.length).toBe(started.length);
+    expect(started.length).toBeLessThan(8);
   });
 });

@@ -50,7 +50,7 @@ describe('addresses', () => {
 describe('attributes', () => {
   it('pads to 4 bytes and sets NLA_F_NESTED on nests', () => {
     expect(nlaString(6, 'rr').toString('hex')).toBe('0700060072720000');
-    expect(nlaNest(1, [nlaU32(5, 7)]).toString('hex')).toBe('0c000180080005000700000000'.slice(0, 24));
+    expect(nlaNest(1, [nlaU32(5, 7)]).toString('hex')).toBe('0c0001800800050007000000');
     const parsed = parseNlas(Buffer.concat([nlaNest(1, [nlaU32(5, 7)]), nlaString(6, 'rr')]), 'test');
     expect(parsed.map((a) => [a.type, a.nested, a.value.length])).toEqual([
       [1, true, 8],
