@@ -192,6 +192,7 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       const wanted = new Map(next.instances.map((c) => [c.name, c]));
       const kept: string[] = [];
       const stopped: string[] = [];
+      const halting: Promise<void>[] = [];
       for (const [name, r] of [...running]) {
         const c = wanted.get(name);
         if (c && JSON.stringify(c) === r.key) {
@@ -199,9 +200,11 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
           continue;
         }
         running.delete(name);
-        await halt(r);
         stopped.push(name);
+        // In parallel: each master's hand-over may wait up to its Master_Down_Interval.
+        halting.push(halt(r).catch((err: unknown) => logger.error({ instance: name, err: errorMessage(err) }, 'VRRP instance stop failed')));
       }
+      await Promise.all(halting);
       config = next;
       const toStart = next.instances.filter((c) => !running.has(c.name));
       const errors = await startAll(toStart);

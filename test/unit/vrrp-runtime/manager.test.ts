@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../../src/config/load.js';
+import type { VrrpConfig } from '../../../src/config/types.js';
+import { createVrrpManager } from '../../../src/vrrp/runtime/manager.js';
+import { FakeAnnouncer, FakeTransport, FakeVips, ManualTimers, flush, logger, recordingBus } from './fakes.js';
+
+function vrrpConfig(instances: string[], syncGroups = ''): VrrpConfig {
+  const text = ['vrrp:', '  instances:', ...instances, syncGroups].join('\n');
+  const r = parseConfigText(text, 'test.yaml');
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.config.vrrp;
+}
+
+const instance = (name: string, vrid: number, vip: string, extra: string[] = []): string =>
+  [`    - name: ${name}`, '      interface: eth0', `      virtual_router_id: ${vrid}`, '      priority: 150', `      virtual_ips: [${vip}/24]`, ...extra.map((l) => `      ${l}`)].join('\n');
+
+function setup() {
+  const timers = new ManualTimers();
+  const vips = new FakeVips();
+  const transports: FakeTransport[] = [];
+  const operstate = new Map<string, string>([['eth0', 'up']]);
+  const { bus, events } = recordingBus();
+  const deps = {
+    logger,
+    bus,
+    timers,
+    vipManager: vips,
+    announcer: new FakeAnnouncer(),
+    transportFactory: () => {
+      const t = new FakeTransport();
+      transports.push(t);
+      return Promise.resolve(t);
+    },
+    readOperstate: (n: string) => Promise.resolve(operstate.get(n)),
+  };
+  return { timers, vips, transports, operstate, events, deps };
+}
+
+/** Masters hand over on stop and wait for the step-down hold: run the clock meanwhile. */
+async function stopManager(m: ReturnType<typeof createVrrpManager>, timers: ManualTimers): Promise<void> {
+  const stopping = m.stop();
+  await timers.advance(5000);
+  await stopping;
+}
+
+describe('createVrrpManager', () => {
+  it('starts every instance with the interface address as advert source and reaches Master', async () => {
+    const t = setup();
+    const m = createVrrpManager(vrrpConfig([instance('a', 1, '192.0.2.50'), instance('b', 2, '192.0.2.51')]), t.deps);
+    await m.start();
+    await t.timers.advance(4000);
+    expect(m.status().map((s) => [s.name, s.state, s.masterAddress])).toEqual([
+      ['a', 'Master', '192.0.2.1'],
+      ['b', 'Master', '192.0.2.1'],
+    ]);
+    await stopManager(m, t.timers);
+  });
+
+  it('fails start naming the instance when the interface has no address', async () => {
+    const t = setup();
+    t.vips.addresses = [];
+    const m = createVrrpManager(vrrpConfig([instance('a', 1, '192.0.2.50')]), t.deps);
+    await expect(m.start()).rejects.toThrow(/vrrp instance a \(interface eth0\).*no usable IPv4 address/);
+  });
+
+  it('starts in Fault when its interface is down, and follows the link (polled operstate)', async () => {
+    const t = setup();
+    t.operstate.set('eth0', 'down');
+    const m = createVrrpManager(vrrpConfig([instance('a', 1, '192.0.2.50')]), { ...t.deps, linkPollMs: 100 });
+    await m.start();
+    expect(m.status()[0]?.state).toBe('Fault');
+    t.operstate.set('eth0', 'up');
+    await t.timers.advance(300);
+    expect(m.status()[0]?.state).toBe('Backup');
+    await stopManager(m, t.timers);
+  });
+
+  it('reload keeps unchanged instances (same object, same state), restarts changed ones, stops removed ones', async () => {
+    const t = setup();
+    const m = createVrrpManager(vrrpConfig([instance('a', 1, '192.0.2.50'), instance('b', 2, '192.0.2.51'), instance('c', 3, '192.0.2.52')]), t.deps);
+    await m.start();
+    await t.timers.advance(4000);
+    const a = m.instance('a');
+    const reloading = m.reload(vrrpConfig([instance('a', 1, '192.0.2.50'), instance('b', 2, '192.0.2.61'), instance('d', 4, '192.0.2.53')]));
+    // b and c are masters: they hand over (priority 0) and wait for the step-down hold.
+    await t.timers.advance(5000);
+    const r = await reloading;
+    expect(r).toEqual({ kept: ['a'], started: ['b', 'd'], stopped: ['b', 'c'] });
+    expect(m.instance('a')).toBe(a);
+    expect(m.instance('a')?.status().state).toBe('Master');
+    expect(m.instance('b')?.status().state).toBe('Backup');
+    expect(m.instance('c')).toBeUndefined();
+    expect(t.vips.present.has('192.0.2.51')).toBe(false);
+    expect(t.vips.present.has('192.0.2.52')).toBe(false);
+    await t.timers.advance(5000);
+    await stopManager(m, t.timers);
+  });
+
+  it('pool checks feed tracking: a down virtual server lowers the priority by its weight', async () => {
+    const t = setup();
+    const cfg = vrrpConfig([instance('a', 1, '192.0.2.50')]);
+    // (The config cross-check wants a real virtual server named web; the manager only needs the track entry.)
+    cfg.instances[0]?.track.checks.push({ virtual_server: 'web', weight: -50, reverse: false });
+    const m = createVrrpManager(cfg, t.deps);
+    await m.start();
+    m.setCheckState('web', undefined, false);
+    expect(m.status()[0]?.effectivePriority).toBe(100);
+    m.setCheckState('web', undefined, true);
+    expect(m.status()[0]?.effectivePriority).toBe(150);
+    await stopManager(m, t.timers);
+  });
+
+  it('sync group: a fault in one member puts the other in Fault too', async () => {
+    const t = setup();
+    const cfg = vrrpConfig(
+      [instance('a', 1, '192.0.2.50', ['track: { interfaces: [{ name: eth1 }] }']), instance('b', 2, '192.0.2.51')],
+      ['  sync_groups:', '    - name: g', '      instances: [a, b]'].join('\n'),
+    );
+    t.operstate.set('eth1', 'up');
+    const m = createVrrpManager(cfg, { ...t.deps, linkPollMs: 100 });
+    await m.start();
+    await t.timers.advance(4000);
+    expect(m.status().map((s) => s.state)).toEqual(['Master', 'Master']);
+    t.operstate.set('eth1', 'down');
+    await t.timers.advance(300);
+    expect(m.status().map((s) => s.state)).toEqual(['Fault', 'Fault']);
+    expect(t.vips.present.size).toBe(0);
+    t.operstate.set('eth1', 'up');
+    await t.timers.advance(4500);
+    expect(m.status().map((s) => s.state)).toEqual(['Master', 'Master']);
+    await flush();
+    await stopManager(m, t.timers);
+    expect(t.vips.present.size).toBe(0);
+    expect(t.events.filter((e) => e.type === 'vrrp.state' && e.to === 'FAULT').length).toBe(2);
+  });
+});
