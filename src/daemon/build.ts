@@ -22,7 +22,7 @@ import type { CronDriver } from '../schedules/cron-driver.js';
 import { VERSION } from '../version.js';
 import { createVrrpManager, type VrrpManager } from '../vrrp/runtime/manager.js';
 import { errorMessage } from '../util/errors.js';
-import type { CheckSpecIo } from './check-spec.js';
+import type { ConfigLookups } from '../health/from-config.js';
 import { logEvents } from './event-log.js';
 import { HealthWiring } from './health-wiring.js';
 import { observeBackend } from './ipvs-backend.js';
@@ -30,7 +30,6 @@ import { kernelWeights, startingPointOf, startingPoints } from './initial-state.
 import { checkId, rsId, vsId } from './ids.js';
 import { PoolSet } from './pools.js';
 import { startSchedules, type RunningSchedules } from './schedules.js';
-import { systemCheckIo } from './system-io.js';
 import { trackedChecks } from './vrrp-tracking.js';
 import { removedServiceOps, reloadSummary } from './reload.js';
 
@@ -43,7 +42,7 @@ export interface DaemonDeps {
   /** Health checkers (tests inject fakes). */
   proberFactory?: MonitorOptions['proberFactory'];
   random?: () => number;
-  checkIo?: CheckSpecIo;
+  checkLookups?: ConfigLookups;
   cronDriver?: CronDriver;
   host?: string;
   /** Build the VRRP manager; default createVrrpManager. Tests without VRRP pass () => undefined. */
@@ -116,7 +115,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
       ...(deps.proberFactory ? { proberFactory: deps.proberFactory } : {}),
       ...(deps.random ? { random: deps.random } : {}),
     },
-    io: deps.checkIo ?? systemCheckIo,
+    ...(deps.checkLookups ? { lookups: deps.checkLookups } : {}),
     logger,
     onFirstResult: (vs, rs) => pools.unpin(vs, rs),
     onHealth: (vs, rs, status, reason, weight) => {

@@ -6,7 +6,9 @@ import type { RealServerConfig, VirtualServerConfig } from '../config/types.js';
 import { desiredFromVirtualServer, destOf } from '../ipvs/from-config.js';
 import { destId, type DesiredService } from '../ipvs/model.js';
 import { rsId, vsId } from './ids.js';
-import { SORRY_WEIGHT } from './pool-config.js';
+
+/** The pool adapter (src/pool/from-config.ts) gives the sorry server weight 1 as well. */
+const SORRY_WEIGHT = 1;
 
 export interface TableDecisions {
   /** Weight of a real server, null when it must be absent. */

@@ -3,18 +3,18 @@
  * results and up/down transitions by (virtual service, real server) id. `sync` applies a configuration as a
  * diff: unchanged checks keep running with their state; a changed check restarts from the status it had.
  */
-import type { CheckConfig, VirtualServerConfig } from '../config/types.js';
+import type { CheckConfig, RealServerConfig, VirtualServerConfig } from '../config/types.js';
 import { HealthMonitor, type MonitorOptions } from '../health/monitor.js';
 import type { HealthState } from '../health/state.js';
 import type { HealthStatus } from '../health/types.js';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../util/errors.js';
-import { checkSpecFromConfig, type CheckSpecIo } from './check-spec.js';
+import { checkSpecOf, checkTargetOf, type ConfigLookups } from '../health/from-config.js';
 import { checkId, rsId, vsId } from './ids.js';
 
 export interface HealthWiringOptions {
   monitor: Omit<MonitorOptions, 'onResult' | 'onTransition' | 'onError'>;
-  io: CheckSpecIo;
+  lookups?: ConfigLookups;
   logger: Logger;
   /** The first result of a check since it was added (the end of its assumption). */
   onFirstResult(vs: string, rs: string, state: HealthState): void;
@@ -60,13 +60,13 @@ export class HealthWiring {
    * real server) only while building specs, before anything is changed.
    */
   async sync(virtualServers: readonly VirtualServerConfig[], assume: (vs: string, rs: string) => HealthStatus | undefined): Promise<SyncResult> {
-    const wanted = new Map<string, { vs: string; rs: string; vsConfig: VirtualServerConfig; check: CheckConfig; address: { address: string; port: number }; key: string }>();
+    const wanted = new Map<string, { vs: string; rs: string; vsConfig: VirtualServerConfig; rsConfig: RealServerConfig; check: CheckConfig; key: string }>();
     for (const vs of virtualServers) {
       const v = vsId(vs);
       for (const rs of vs.real_servers) {
         if (!rs.check) continue;
         const r = rsId(rs);
-        wanted.set(checkId(v, r), { vs: v, rs: r, vsConfig: vs, check: rs.check, address: rs.address, key: JSON.stringify(rs.check) });
+        wanted.set(checkId(v, r), { vs: v, rs: r, vsConfig: vs, rsConfig: rs, check: rs.check, key: JSON.stringify(rs.check) });
       }
     }
     const result: SyncResult = { added: [], removed: [], restarted: [], kept: [] };
@@ -86,7 +86,10 @@ export class HealthWiring {
       }
     }
     // Build every spec first so that a bad one (missing user, unreadable CA) changes nothing.
-    const specs = starts.map((s) => ({ ...s, spec: checkSpecFromConfig(s.w.check, s.id, this.opts.io, s.from ?? assume(s.w.vs, s.w.rs)) }));
+    const specs = starts.map((s) => {
+      const spec = checkSpecOf(s.w.vsConfig, s.w.rsConfig, s.w.check, this.opts.lookups);
+      return { ...s, spec: { ...spec, assume: s.from ?? assume(s.w.vs, s.w.rs) ?? spec.assume } };
+    });
 
     for (const id of [...this.running.keys()]) {
       if (wanted.has(id)) continue;
@@ -100,7 +103,7 @@ export class HealthWiring {
         await this.monitor.remove(s.id);
       }
       this.running.set(s.id, { vs: s.w.vs, rs: s.w.rs, key: s.w.key, seen: false });
-      this.monitor.add({ id: s.id, spec: s.spec, target: { address: s.w.address.address, port: s.w.address.port, virtualServer: s.w.vs } });
+      this.monitor.add({ id: s.id, spec: s.spec, target: checkTargetOf(s.w.vsConfig, s.w.rsConfig) });
     }
     return result;
   }

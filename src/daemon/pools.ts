@@ -12,7 +12,7 @@ import type { PoolStep } from '../pool/policy.js';
 import type { Health, ManualAction, PoolEvent, PoolInput, RealServerStatus } from '../pool/types.js';
 import { desiredTable } from './desired-table.js';
 import { endpointId, rsId, vsId } from './ids.js';
-import { poolConfigFromVirtualServer } from './pool-config.js';
+import { poolConfigOf } from '../pool/from-config.js';
 
 export interface PoolTimers {
   now(): number;
@@ -66,7 +66,8 @@ export class PoolSet {
     const result: ReconfigureResult = { added: [], removed: [], kept: [] };
     for (const vs of virtualServers) {
       const id = vsId(vs);
-      const cfg = poolConfigFromVirtualServer(vs);
+      // Events name services by their IPVS id (`tcp 203.0.113.1:80`), like the reconciler and alerts do.
+      const cfg = { ...poolConfigOf(vs), virtualServer: id };
       const old = this.entries.get(id);
       const fresh: Record<string, Health> = {};
       const pins = new Map<string, number>();
