@@ -145,6 +145,11 @@ async function scenario(lab: Lab, l: InstanceType<Lab['VrrpLab']>, impl: Impl, e
     const durationMs = Math.min(15_000, 1_000 + 5 * intervalMs + 2_000);
     const prober = l.topo.spawn('client', [process.execPath, '--import', 'tsx', SELF, '--probe', `http://${VIP}:8080/`, String(durationMs)], { cwd: REPO, label: 'prober' });
     await lab.sleep(1_000 + 500); // tsx start-up, then a second of steady answers
+    const before = await l.holders(VIP);
+    if (before.join(',') !== 'a' || lab.countStates(b, 'MASTER') > 0) {
+      process.stderr.write(`  warning: before the event VIP holders are [${before.join(',')}], backup MASTER transitions ${lab.countStates(b, 'MASTER')}\n`);
+      if (process.env.BENCH_DEBUG) process.stderr.write(`--- a:\n${a.proc.output()}\n--- b:\n${b.proc.output()}\n`);
+    }
     if (event === 'link') await l.setLink('a', false);
     else lab.signal(a, 'SIGTERM');
     const exit = await Promise.race([prober.exited, lab.sleep(durationMs + 20_000).then(() => undefined)]);
