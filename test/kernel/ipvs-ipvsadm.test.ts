@@ -190,6 +190,7 @@ requireKernelIpvs('kernel/ipvs-ipvsadm')('ipvsadm backend and reconciler on real
     const backend = createIpvsadmBackend({ netns: dirNs, timeoutMs: 60_000 });
     const desired: DesiredService[] = [{ key: vip, scheduler: 'rr', schedulerFlags: [], onePacket: false, dests: addrs.map((a) => rs(a)) }];
     expect((await backend.apply(planChanges(desired, [], { owned: 'all' }))).failed).toEqual([]);
+    await expectSn(async () => (await topo.exec(director, ['ipvsadm', '-Sn'])).stdout, desired);
 
     const got = await topo.exec(client, [process.execPath, CLIENT, 'http://192.0.2.100/', '6', '5000']);
     expect((JSON.parse(got.stdout) as { ok: boolean }[]).every((x) => x.ok)).toBe(true);
