@@ -230,6 +230,8 @@ export class VrrpInstance {
   apply(next: VrrpInstanceState, actions: readonly VrrpAction[]): void {
     const before = this.st;
     this.st = next;
+    // A stopped member of a sync group may still be stepped by the group: nothing of it may touch the world.
+    if (this.stopped) return;
     for (const a of actions) this.perform(a, before);
     if (before.state === 'Master' && next.state !== 'Master') this.clearSplitBrain('left Master');
     if (!(next.state === 'Backup' && next.holdingVips) && this.stepDownWaiters.length > 0) {
@@ -296,6 +298,10 @@ export class VrrpInstance {
       }
       this.handles.delete(timer);
       this.lateness.record(now - at);
+      // Half an advert interval late is how a busy event loop turns into a spurious failover: say so.
+      if (now - at > this.st.config.intervalCs * 5) {
+        this.deps.logger.warn({ instance: this.name, timer, lateMs: Math.round(now - at) }, 'VRRP timer fired late (event loop blocked?)');
+      }
       this.onTimer(timer, now);
     };
     const delay = Math.max(0, Math.ceil(at - this.timers.now()));
