@@ -1,0 +1,89 @@
+// runDaemon as systemd drives it, with its signals from an EventEmitter: an invalid config on SIGHUP is
+// rejected (errors logged, daemon.reload_failed) and the running table stays; a valid one is applied.
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runDaemon } from '../../../src/daemon/run.js';
+import { MemoryBackend } from '../../../src/ipvs/memory-backend.js';
+import { formatState } from '../../../src/ipvs/save-format.js';
+import { createLogger } from '../../../src/log/logger.js';
+
+const CONFIG = (weight: number): string => `
+virtual_servers:
+  - address: 203.0.113.1:80
+    real_servers:
+      - address: 198.51.100.11:80
+        weight: ${weight}
+`;
+
+let dir: string | undefined;
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('runDaemon lifecycle', () => {
+  it('keeps the running config on an invalid SIGHUP, applies a valid one, stops on SIGTERM with exit 0', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lvskeep-daemon-'));
+    const path = join(dir, 'lvskeep.yaml');
+    writeFileSync(path, CONFIG(2));
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = await createLogger({ level: 'info', destination: sink });
+    const backend = new MemoryBackend();
+    const signals = new EventEmitter();
+    const weight = async (): Promise<string> => formatState(await backend.dump());
+    const exit = runDaemon({ configPath: path, logger, signals, openBackend: () => Promise.resolve(backend), daemonDeps: { vrrpFactory: () => undefined } });
+
+    await until('the first table', async () => (await weight()).includes('-w 2'));
+    writeFileSync(path, CONFIG(2).replace('weight: 2', 'weight: lots'));
+    signals.emit('SIGHUP');
+    await until('reload_failed', () => lines.some((l) => (l.event as { type?: string } | undefined)?.type === 'daemon.reload_failed'));
+    expect(lines.some((l) => typeof l.msg === 'string' && l.msg.includes('weight'))).toBe(true); // the error names the field
+    expect(await weight()).toContain('-r 198.51.100.11:80 -m -w 2');
+
+    writeFileSync(path, CONFIG(7));
+    signals.emit('SIGHUP');
+    await until('the new weight', async () => (await weight()).includes('-w 7'));
+    expect(lines.some((l) => (l.event as { type?: string } | undefined)?.type === 'daemon.reloaded')).toBe(true);
+
+    const appliesBeforeStop = backend.applyCalls;
+    signals.emit('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(lines.some((l) => (l.event as { type?: string } | undefined)?.type === 'daemon.stopped')).toBe(true);
+    expect(backend.applyCalls).toBe(appliesBeforeStop); // the table is left as it is: flush_on_stop is off
+  });
+
+  it('refuses to start on an invalid config with exit 1 and every error logged', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lvskeep-daemon-'));
+    const path = join(dir, 'lvskeep.yaml');
+    writeFileSync(path, 'virtual_servers:\n  - address: 203.0.113.1:80\n    schedular: rr\n');
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = await createLogger({ level: 'info', destination: sink });
+    const code = await runDaemon({ configPath: path, logger, signals: new EventEmitter(), openBackend: () => Promise.resolve(new MemoryBackend()) });
+    expect(code).toBe(1);
+    expect(lines.join('')).toMatch(/lvskeep\.yaml:3:5.*schedular/);
+  });
+});
