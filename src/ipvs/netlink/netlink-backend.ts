@@ -134,14 +134,15 @@ export async function createNetlinkBackend(opts: NetlinkBackendOptions = {}): Pr
 
   async function dumpOnce(withStats: boolean): Promise<ServiceState[]> {
     const services = replyAttrs(await send(ipvsRequest.getServices()), 'GET_SERVICE').map(decodeService);
-    await inWindow(services, window, async (svc) => {
+    // One after the other: a netlink socket runs one dump at a time (a second one gets EBUSY).
+    for (const svc of services) {
       const what = `GET_DEST ${serviceId(svc.key)}`;
       svc.dests = replyAttrs(await send(ipvsRequest.getDests(svc.key)), what).map((a) => decodeDest(a, svc.key.family));
       if (!withStats) {
         delete svc.stats;
         for (const d of svc.dests) delete d.stats;
       }
-    });
+    }
     return services;
   }
 

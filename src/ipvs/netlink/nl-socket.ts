@@ -137,26 +137,26 @@ export function createGenlTransport(sock: RawSocketLike): NlTransport {
   sock.on('truncatedMessage', () => failAll(new NlTransportError('EBADMSG', 'netlink reply truncated')));
   sock.on('error', (err: Error) => failAll(new NlTransportError('ESOCKET', `netlink socket: ${err.message}`)));
 
-  return {
+  // The kernel runs one dump per socket at a time and answers a second with EBUSY: dumps queue here.
+  const dumpQueue: (() => void)[] = [];
+  let dumpBusy = false;
+  const nextDump = (): void => {
+    const start = dumpQueue.shift();
+    if (start) start();
+    else dumpBusy = false;
+  };
+
+  const transport: NlTransport = {
     request(type, flags, payload, opts) {
-      if (closed) return Promise.reject(new NlTransportError('ECLOSED', 'netlink socket is closed'));
-      seq = (seq + 1) >>> 0 || 1;
-      const s = seq;
+      if (!opts.dump) return sendRequest(type, flags, payload, opts);
+      if (!dumpBusy) {
+        dumpBusy = true;
+        return sendRequest(type, flags, payload, opts).finally(nextDump);
+      }
       return new Promise<NlMessage[]>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          const p = pending.get(s);
-          if (p) settle(s, p, new NlTransportError('ETIMEDOUT', `no answer from the kernel within ${opts.timeoutMs} ms`));
-        }, opts.timeoutMs);
-        const p: Pending = { dump: opts.dump, replies: [], interrupted: false, resolve, reject, timer };
-        pending.set(s, p);
-        sock.ref();
-        try {
-          sock.send(encodeNlMessage({ type, flags, seq: s, pid: 0, payload }), { port: 0 }, (err) => {
-            if (err && pending.get(s) === p) settle(s, p, new NlTransportError('ESOCKET', `netlink send: ${err.message}`));
-          });
-        } catch (err) {
-          settle(s, p, new NlTransportError('ESOCKET', `netlink send: ${err instanceof Error ? err.message : String(err)}`));
-        }
+        dumpQueue.push(() => {
+          sendRequest(type, flags, payload, opts).then(resolve, reject).finally(nextDump);
+        });
       });
     },
     close() {
@@ -166,4 +166,27 @@ export function createGenlTransport(sock: RawSocketLike): NlTransport {
       sock.close();
     },
   };
+  return transport;
+
+  function sendRequest(type: number, flags: number, payload: Buffer, opts: NlRequestOptions): Promise<NlMessage[]> {
+    if (closed) return Promise.reject(new NlTransportError('ECLOSED', 'netlink socket is closed'));
+    seq = (seq + 1) >>> 0 || 1;
+    const s = seq;
+    return new Promise<NlMessage[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const p = pending.get(s);
+        if (p) settle(s, p, new NlTransportError('ETIMEDOUT', `no answer from the kernel within ${opts.timeoutMs} ms`));
+      }, opts.timeoutMs);
+      const p: Pending = { dump: opts.dump, replies: [], interrupted: false, resolve, reject, timer };
+      pending.set(s, p);
+      sock.ref();
+      try {
+        sock.send(encodeNlMessage({ type, flags, seq: s, pid: 0, payload }), { port: 0 }, (err) => {
+          if (err && pending.get(s) === p) settle(s, p, new NlTransportError('ESOCKET', `netlink send: ${err.message}`));
+        });
+      } catch (err) {
+        settle(s, p, new NlTransportError('ESOCKET', `netlink send: ${err instanceof Error ? err.message : String(err)}`));
+      }
+    });
+  }
 }

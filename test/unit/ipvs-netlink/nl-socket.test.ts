@@ -117,4 +117,22 @@ describe('genl request matching', () => {
     const settled = await Promise.allSettled(ps);
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
   });
+
+  it('queues dumps: the kernel runs one per socket and would answer a second with EBUSY', async () => {
+    const sock = new FakeRawSocket();
+    const t = createGenlTransport(sock);
+    const first = t.request(FAMILY, 0x305, Buffer.from([4, 1, 0, 0]), { timeoutMs: 1000, dump: true });
+    const second = t.request(FAMILY, 0x305, Buffer.from([8, 1, 0, 0]), { timeoutMs: 1000, dump: true });
+    const command = t.request(FAMILY, 5, Buffer.from([6, 1, 0, 0]), { timeoutMs: 1000, dump: false });
+    await Promise.resolve();
+    expect(sock.sent.map((m) => m.payload[0])).toEqual([4, 6]); // commands do not wait for dumps
+    sock.deliver(errorMsg(sock.sent[1]!.seq, 0));
+    await command;
+    sock.deliver(doneMsg(sock.sent[0]!.seq, 22));
+    await expect(first).rejects.toMatchObject({ code: 'EINVAL' });
+    await new Promise((r) => setImmediate(r));
+    expect(sock.sent.map((m) => m.payload[0])).toEqual([4, 6, 8]); // the next dump goes out even after a failed one
+    sock.deliver(reply(sock.lastSeq(), 5, NlFlag.MULTI), doneMsg(sock.lastSeq()));
+    expect((await second).map((m) => m.payload[0])).toEqual([5]);
+  });
 });
