@@ -67,5 +67,12 @@ export declare function buildUmlArgs(opts: {
   umid?: string;
   umlDir?: string;
 }): string[];
+export declare function parseMemSize(mem: string): number;
+export declare function chooseUmlTempDir(opts: {
+  env: Readonly<Record<string, string | undefined>>;
+  shmFreeBytes: number | undefined;
+  memBytes: number;
+  fallbackDir: string;
+}): string | undefined;
 export declare function isVisibleInGuest(path: string, keep: string): boolean;
 export declare function runInUml(opts: RunInUmlOptions): Promise<UmlResult>;

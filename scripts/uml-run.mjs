@@ -4,7 +4,7 @@
 // Recipe and pitfalls: /work/shared/notes/kernel-lab.md.
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import process from 'node:process';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
@@ -88,6 +88,35 @@ export function buildUmlArgs({ initPath, mem = '1024M', params = {}, umid, umlDi
   // Console to our stdout, no stdin: CI has none, and a console reading stdin would block.
   args.push('con=null', 'con0=null,fd:1');
   return args;
+}
+
+/** Bytes in a UML `mem=` size such as 1024M, 2G or 65536K. */
+export function parseMemSize(mem) {
+  const m = /^(\d+)([KMG]?)$/i.exec(String(mem));
+  if (!m) throw new Error(`mem=${mem}: expected a number with an optional K, M or G suffix`);
+  const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase()];
+  return Number(m[1]) * unit;
+}
+
+/**
+ * Where linux.uml should keep the file that backs guest memory. UML uses $TMPDIR (or TMP/TEMP) if set,
+ * else /dev/shm; a small /dev/shm (64 MB in a default container) would crash the guest with SIGBUS once
+ * it touches more, so then point it at `fallbackDir` on disk. Returns undefined to leave UML's choice.
+ */
+export function chooseUmlTempDir({ env, shmFreeBytes, memBytes, fallbackDir }) {
+  if (env.TMPDIR || env.TMP || env.TEMP) return undefined;
+  const margin = 64 * 1024 ** 2;
+  if (shmFreeBytes !== undefined && shmFreeBytes >= memBytes + margin) return undefined;
+  return fallbackDir;
+}
+
+function shmFreeBytes() {
+  try {
+    const st = statfsSync('/dev/shm');
+    return st.bavail * st.bsize;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A path the guest can write to the host through: not under /tmp unless it lies inside `keep`. */
@@ -214,13 +243,15 @@ export async function runInUml(opts) {
   });
 
   const follow = onOutput ? fileFollower(paths.out, onOutput) : undefined;
+  const memDir = chooseUmlTempDir({ env: process.env, shmFreeBytes: shmFreeBytes(), memBytes: parseMemSize(mem), fallbackDir: workDir });
   const consoleFd = openSync(paths.console, 'w');
   const started = Date.now();
   let child;
   try {
     // detached: linux.uml leads its own process group, so the timeout can end it and the helper processes
     // it forked (one per guest address space) without touching anything else.
-    child = spawn(umlBinary, args, { stdio: ['ignore', consoleFd, consoleFd], detached: true });
+    const env = memDir ? { ...process.env, TMPDIR: memDir } : process.env;
+    child = spawn(umlBinary, args, { stdio: ['ignore', consoleFd, consoleFd], detached: true, env });
   } finally {
     closeSync(consoleFd);
   }

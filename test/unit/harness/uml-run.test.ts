@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildUmlArgs, INIT_SCRIPT, isVisibleInGuest, renderJobScript, shellQuote } from '../../harness/uml.js';
+import { buildUmlArgs, chooseUmlTempDir, INIT_SCRIPT, isVisibleInGuest, parseMemSize, renderJobScript, shellQuote } from '../../harness/uml.js';
 
 /** Run a rendered job script with the host's bash, as the guest's init would. */
 function runJob(script: string): string {
@@ -67,5 +67,24 @@ describe('UML command line', () => {
     expect(isVisibleInGuest('/tmp/ci/repo/.lvskeep-test', '/tmp/ci/repo')).toBe(true);
     expect(isVisibleInGuest('/tmp/ci/repo2', '/tmp/ci/repo')).toBe(false);
     expect(isVisibleInGuest('/tmpfoo', '/work')).toBe(true);
+  });
+});
+
+describe('UML guest memory backing', () => {
+  it('parses mem= sizes', () => {
+    expect(parseMemSize('1024M')).toBe(1024 ** 3);
+    expect(parseMemSize('2g')).toBe(2 * 1024 ** 3);
+    expect(parseMemSize('65536K')).toBe(64 * 1024 ** 2);
+    expect(parseMemSize('4096')).toBe(4096);
+    expect(() => parseMemSize('1T')).toThrow(/mem=1T/);
+  });
+
+  it('moves the memory file to disk only when /dev/shm is too small and no tempdir is set', () => {
+    const memBytes = 1024 ** 3;
+    const base = { memBytes, fallbackDir: '/work/main/.lvskeep-test/uml-x' };
+    expect(chooseUmlTempDir({ ...base, env: {}, shmFreeBytes: 24 * 1024 ** 3 })).toBeUndefined();
+    expect(chooseUmlTempDir({ ...base, env: {}, shmFreeBytes: 64 * 1024 ** 2 })).toBe(base.fallbackDir);
+    expect(chooseUmlTempDir({ ...base, env: {}, shmFreeBytes: undefined })).toBe(base.fallbackDir);
+    expect(chooseUmlTempDir({ ...base, env: { TMPDIR: '/big' }, shmFreeBytes: 0 })).toBeUndefined();
   });
 });
