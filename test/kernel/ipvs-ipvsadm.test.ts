@@ -5,9 +5,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Topology } from '../harness/netns.js';
 import { requireKernelIpvs } from '../harness/privileges.js';
 import { REPO_ROOT } from '../harness/uml.js';
-import type { IpvsOp } from '../../src/ipvs/backend.js';
+import type { IpvsBackend, IpvsOp } from '../../src/ipvs/backend.js';
 import { createIpvsadmBackend, type IpvsadmBackend } from '../../src/ipvs/ipvsadm-backend.js';
-import type { DesiredService, DestSpec, ServiceKey } from '../../src/ipvs/model.js';
+import { MemoryBackend } from '../../src/ipvs/memory-backend.js';
+import type { DesiredService, DestSpec, ServiceKey, ServiceState } from '../../src/ipvs/model.js';
 import { planChanges } from '../../src/ipvs/reconcile.js';
 import { createReconciler, type ReconcileEvent } from '../../src/ipvs/reconciler.js';
 import { formatState, parseSaveState } from '../../src/ipvs/save-format.js';
@@ -204,6 +205,46 @@ requireKernelIpvs('kernel/ipvs-ipvsadm')('ipvsadm backend and reconciler on real
     // The same numbers as ipvsadm prints them.
     const listing = (await topo.exec(director, ['ipvsadm', '-Ln', '--stats', '--exact'])).stdout;
     expect(listing).toMatch(/TCP\s+192\.0\.2\.100:80\s+6\s/);
+  });
+
+  it('the memory backend answers every op like the kernel does (errno and resulting table)', async () => {
+    const { backend } = await fresh();
+    const memory = new MemoryBackend();
+    const missing: ServiceKey = { ...web, address: '203.0.113.99' };
+    const script: IpvsOp[] = [
+      { op: 'add-service', service: { key: web, scheduler: 'wlc', schedulerFlags: [], onePacket: false } },
+      { op: 'add-service', service: { key: web, scheduler: 'rr', schedulerFlags: [], onePacket: false } },
+      { op: 'add-service', service: { key: mark8v6, scheduler: 'nosuch', schedulerFlags: [], onePacket: false } },
+      { op: 'edit-service', service: { key: missing, scheduler: 'rr', schedulerFlags: [], onePacket: false } },
+      { op: 'del-service', key: missing },
+      { op: 'add-dest', service: web, dest: rs('198.51.100.11') },
+      { op: 'add-dest', service: web, dest: rs('198.51.100.11', { weight: 2 }) },
+      { op: 'add-dest', service: missing, dest: rs('198.51.100.11') },
+      { op: 'add-dest', service: web, dest: rs('198.51.100.12', { upperThreshold: 5, lowerThreshold: 9 }) },
+      { op: 'add-dest', service: web, dest: rs('198.51.100.12', { upperThreshold: 0, lowerThreshold: 1 }) },
+      { op: 'add-dest', service: web, dest: rs('198.51.100.13', { upperThreshold: 9, lowerThreshold: 5 }) },
+      { op: 'edit-dest', service: web, dest: rs('198.51.100.99') },
+      { op: 'edit-dest', service: web, dest: rs('198.51.100.11', { weight: 7, forwarding: 'route' }) },
+      { op: 'edit-dest', service: missing, dest: rs('198.51.100.11') },
+      { op: 'del-dest', service: web, dest: rs('198.51.100.99') },
+      { op: 'del-dest', service: missing, dest: rs('198.51.100.11') },
+      { op: 'edit-service', service: { key: web, scheduler: 'nosuch', schedulerFlags: [], onePacket: false } },
+      { op: 'edit-service', service: { key: web, scheduler: 'sh', schedulerFlags: ['sh-port'], onePacket: false, persistence: { timeout: 30, netmaskPrefix: 24 } } },
+      { op: 'del-dest', service: web, dest: rs('198.51.100.13') },
+      { op: 'add-service', service: { key: mark7, scheduler: 'rr', schedulerFlags: [], onePacket: true } },
+      { op: 'del-service', key: mark7 },
+    ];
+    const errnos = async (b: IpvsBackend) => {
+      const out: string[] = [];
+      // One op at a time, so each answer is the kernel's own and not inferred from a batch.
+      for (const op of script) out.push((await b.apply([op])).failed[0]?.error.errno ?? 'ok');
+      return out;
+    };
+    const kernelAnswers = await errnos(backend);
+    expect(await errnos(memory)).toEqual(kernelAnswers);
+    expect(kernelAnswers.filter((e) => e !== 'ok')).toEqual(['EEXIST', 'ENOENT', 'ESRCH', 'ESRCH', 'EEXIST', 'ESRCH', 'ERANGE', 'ERANGE', 'ENOENT', 'ESRCH', 'ENOENT', 'ESRCH', 'ENOENT']);
+    const config = (t: ServiceState[]) => t.map(({ dests, ...s }) => ({ ...s, dests: dests.map(({ activeConns: _a, inactiveConns: _i, persistConns: _p, ...d }) => d) }));
+    expect(config(await memory.dump())).toEqual(config(await backend.dump()));
   });
 
   it('1,000 services x 10 real servers apply in one restore and read back equal', async () => {
