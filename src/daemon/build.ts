@@ -24,7 +24,7 @@ import { createVrrpManager, type VrrpManager } from '../vrrp/runtime/manager.js'
 import { errorMessage } from '../util/errors.js';
 import type { ConfigLookups } from '../health/from-config.js';
 import { logEvents } from './event-log.js';
-import { HealthWiring } from './health-wiring.js';
+import { HealthWiring, type SyncResult } from './health-wiring.js';
 import { observeBackend } from './ipvs-backend.js';
 import { kernelWeights, startingPointOf, startingPoints } from './initial-state.js';
 import { checkId, rsId, vsId } from './ids.js';
@@ -163,6 +163,17 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
     };
   }
 
+  function openReconciler(c: LvskeepConfig): Reconciler {
+    return createReconciler({
+      backend,
+      logger,
+      interval: c.ipvs.reconcile_interval,
+      owned: c.ipvs.owned,
+      ...(deps.timers ? { timers: deps.timers, now: () => timers.now() } : {}),
+      onDrift: (e) => emit({ type: 'ipvs.drift_repaired', changes: e.done.length, detail: e.found.slice(0, 20).join('; ') }),
+    });
+  }
+
   async function readKernel(): Promise<ServiceState[]> {
     try {
       return await backend.dump();
@@ -183,14 +194,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
       const start = startingPointOf(startingPoints(config, kernelWeights(await readKernel())));
       await health.sync(config.virtual_servers, (vs, rs) => start(vs, rs).assume);
       pools.configure(config.virtual_servers, start);
-      reconciler = createReconciler({
-        backend,
-        logger,
-        interval: config.ipvs.reconcile_interval,
-        owned: config.ipvs.owned,
-        ...(deps.timers ? { timers: deps.timers, now: () => timers.now() } : {}),
-        onDrift: (e) => emit({ type: 'ipvs.drift_repaired', changes: e.done.length, detail: e.found.slice(0, 20).join('; ') }),
-      });
+      reconciler = openReconciler(config);
       reconciler.setDesired(pools.table());
       reconciler.start();
       health.start();
@@ -212,51 +216,64 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
       // Parts that can fail are built first; until they all exist nothing running is touched.
       const sinksChanged = JSON.stringify(old.alerts) !== JSON.stringify(next.alerts);
       const nextAlerting = sinksChanged ? openAlerting(next) : undefined;
+      let sync: SyncResult;
+      let nextSchedules: RunningSchedules;
+      const start = startingPointOf(startingPoints(next, new Map())); // new servers: their check's assumption
       try {
-        // Servers new to the configuration start from their check's assumption (the kernel is not re-read).
-        const start = startingPointOf(startingPoints(next, new Map()));
+        nextSchedules = startSchedules(next, scheduleDeps(), false);
         const before = new Map(pools.statuses().map((p) => [p.id, new Map(p.servers.map((s) => [s.id, s.status]))]));
-        const sync = await health.sync(next.virtual_servers, (vs, rs) => {
+        // Builds every check spec before it changes anything; throws naming the real server.
+        sync = await health.sync(next.virtual_servers, (vs, rs) => {
           const status = before.get(vs)?.get(rs);
           if (status === undefined) return start(vs, rs).assume;
           return ['up', 'slow-start'].includes(status) ? 'up' : 'down';
         });
-        const nextSchedules = startSchedules(next, scheduleDeps(), false);
-        config = next;
-        tracked = trackedChecks(next);
-        const poolChange = pools.configure(next.virtual_servers, start);
-        // A real server whose check was removed is healthy by definition from now on.
-        const uncheckedNow = new Set(sync.removed);
-        for (const vs of next.virtual_servers) {
-          for (const rs of vs.real_servers) {
-            if (!rs.check && uncheckedNow.has(checkId(vsId(vs), rsId(rs)))) pools.health(vsId(vs), rsId(rs), 'up', 'health check removed from the configuration');
-          }
-        }
-        if (nextAlerting) {
-          const previous = alerting;
-          alerting = nextAlerting;
-          void previous?.stop(deps.alertGraceMs ?? 5_000);
-        }
-        await schedules?.stop();
-        schedules = nextSchedules;
-        schedules.start();
-        if (reconciler) {
-          reconciler.setDesired(pools.table());
-          await reconciler.reconcileNow();
-          const removed = removedServiceOps(old, next);
-          if (removed.length > 0) await backend.apply(removed);
-        }
-        if (vrrp) {
-          const r = await vrrp.reload(next.vrrp);
-          logger.info(r, 'VRRP reloaded');
-          reportTracking();
-        }
-        logger.info(reloadSummary(sync, poolChange), 'configuration reloaded');
-        emit({ type: 'daemon.reloaded', source });
       } catch (err) {
-        if (nextAlerting && alerting !== nextAlerting) void nextAlerting.stop(0);
+        if (nextAlerting) void nextAlerting.stop(0);
         throw err;
       }
+
+      // Past this point the new configuration is the running one; failures are logged, not thrown.
+      config = next;
+      tracked = trackedChecks(next);
+      const poolChange = pools.configure(next.virtual_servers, start);
+      // A real server whose check was removed is healthy by definition from now on.
+      const uncheckedNow = new Set(sync.removed);
+      for (const vs of next.virtual_servers) {
+        for (const rs of vs.real_servers) {
+          if (!rs.check && uncheckedNow.has(checkId(vsId(vs), rsId(rs)))) pools.health(vsId(vs), rsId(rs), 'up', 'health check removed from the configuration');
+        }
+      }
+      if (nextAlerting) {
+        const previous = alerting;
+        alerting = nextAlerting;
+        void previous?.stop(deps.alertGraceMs ?? 5_000);
+      }
+      await schedules?.stop();
+      schedules = nextSchedules;
+      schedules.start();
+      if (next.backend.ipvs !== old.backend.ipvs) logger.warn({ running: old.backend.ipvs, configured: next.backend.ipvs }, 'backend.ipvs changes take effect at the next start');
+      if (reconciler && JSON.stringify(old.ipvs) !== JSON.stringify(next.ipvs)) {
+        await reconciler.stop();
+        reconciler = openReconciler(next);
+        reconciler.start();
+      }
+      if (reconciler) {
+        reconciler.setDesired(pools.table());
+        await reconciler.reconcileNow();
+        const removed = removedServiceOps(old, next);
+        if (removed.length > 0) await backend.apply(removed).catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'removing dropped virtual services failed'));
+      }
+      if (vrrp) {
+        try {
+          logger.info(await vrrp.reload(next.vrrp), 'VRRP reloaded');
+        } catch (err) {
+          logger.error({ err: errorMessage(err) }, 'VRRP reload failed');
+        }
+        reportTracking();
+      }
+      logger.info(reloadSummary(sync, poolChange), 'configuration reloaded');
+      emit({ type: 'daemon.reloaded', source });
     },
 
     async stop(reason) {
