@@ -73,6 +73,7 @@ async function probe(url: string, durationMs: number): Promise<void> {
       req.end();
     });
   const t0 = performance.now();
+  process.stdout.write('probing\n');
   while (performance.now() - t0 < durationMs) {
     const p = once();
     pending.add(p);
@@ -80,10 +81,13 @@ async function probe(url: string, durationMs: number): Promise<void> {
     await new Promise((r) => setTimeout(r, PROBE_EVERY_MS));
   }
   await Promise.all(pending);
+  const ok = answers.length;
+  // The start counts as an answer: a client that never reached the master before the event shows as a gap.
+  answers.push(t0);
   answers.sort((a, b) => a - b);
   let gap = 0;
   for (let i = 1; i < answers.length; i++) gap = Math.max(gap, (answers[i] ?? 0) - (answers[i - 1] ?? 0));
-  const result: ProbeResult = { sent, ok: answers.length, failed, longestGapMs: Math.round(gap), answeredBy: by };
+  const result: ProbeResult = { sent, ok, failed, longestGapMs: Math.round(gap), answeredBy: by };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
@@ -141,10 +145,12 @@ async function scenario(lab: Lab, l: InstanceType<Lab['VrrpLab']>, impl: Impl, e
     await lab.waitForState(b, 'BACKUP', 15_000);
     await l.waitForHolders(VIP, ['a'], 5_000);
     await lab.sleep(Math.max(1_000, 3 * intervalMs));
+    await waitClientReaches(l, 'a', 10_000);
     // Long enough for a link-down failover (3 intervals + skew) plus settling, bounded at 15 s.
     const durationMs = Math.min(15_000, 1_000 + 5 * intervalMs + 2_000);
     const prober = l.topo.spawn('client', [process.execPath, '--import', 'tsx', SELF, '--probe', `http://${VIP}:8080/`, String(durationMs)], { cwd: REPO, label: 'prober' });
-    await lab.sleep(1_000 + 500); // tsx start-up, then a second of steady answers
+    await prober.waitForOutput(/^probing$/m, 20_000);
+    await lab.sleep(1_000); // a second of steady answers before the event
     const before = await l.holders(VIP);
     if (before.join(',') !== 'a' || lab.countStates(b, 'MASTER') > 0) {
       process.stderr.write(`  warning: before the event VIP holders are [${before.join(',')}], backup MASTER transitions ${lab.countStates(b, 'MASTER')}\n`);
@@ -160,11 +166,27 @@ async function scenario(lab: Lab, l: InstanceType<Lab['VrrpLab']>, impl: Impl, e
   } finally {
     await Promise.all([a.proc.stop(10_000), b.proc.stop(10_000)]);
     await l.setLink('a', true);
+    // Scenarios must not inherit the client's neighbour entry for the VIP (Linux ignores a new lladdr for
+    // neigh locktime after an update, which would skew the next run).
+    await l.topo.exec('client', ['ip', 'neigh', 'flush', 'dev', 'eth0'], { check: false });
     await l.waitForHolders(VIP, [], 10_000).catch(async () => {
       // A dead agent cannot clean up; do it here so the next scenario starts clean.
       for (const ns of await l.holders(VIP)) await l.topo.exec(ns, ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0'], { check: false });
     });
   }
+}
+
+/** Bounded wait until the client gets an answer from `name` on the VIP. */
+async function waitClientReaches(l: InstanceType<Lab['VrrpLab']>, name: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const r = await l.topo.exec('client', [process.execPath, join(REPO, 'test', 'fixtures', 'http-get.mjs'), `http://${VIP}:8080/`, '1', '500'], { check: false, timeoutMs: 10_000 });
+    last = r.stdout.trim();
+    if (last.includes(`"body":"${name}`)) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`client never reached ${name} on ${VIP} (last: ${last})`);
 }
 
 function printTable(results: Map<string, ProbeResult>, intervals: number[], events: BenchEvent[], impls: Impl[]): void {

@@ -29,6 +29,12 @@ export interface PeerOptions {
   authPass?: string;
   garpRepeat?: number;
   garpIntervalMs?: number;
+  /** VIP prefix length; default 24 (IPv4) or 64 (IPv6). */
+  prefix?: number;
+}
+
+function vipCidr(o: PeerOptions): string {
+  return `${o.vip}/${o.prefix ?? (o.vip.includes(':') ? 64 : 24)}`;
 }
 
 export function lvskeepConfig(name: string, o: PeerOptions): string {
@@ -42,7 +48,7 @@ export function lvskeepConfig(name: string, o: PeerOptions): string {
     `      advert_interval: ${o.intervalMs ?? 1000}ms`,
     `      version: ${o.version ?? 3}`,
     `      preempt: ${o.preempt ?? true}`,
-    `      virtual_ips: [${o.vip}/24]`,
+    `      virtual_ips: ["${vipCidr(o)}"]`,
     `      transport: ${o.transport ?? 'vrrp'}`,
     `      garp: { repeat: ${o.garpRepeat ?? 3}, interval: ${o.garpIntervalMs ?? 100}ms }`,
   ];
@@ -73,7 +79,7 @@ export function keepalivedConfig(name: string, o: PeerOptions): string {
   if (o.unicastSource) lines.push(`  unicast_src_ip ${o.unicastSource}`);
   if (o.unicastPeers) lines.push('  unicast_peer {', ...o.unicastPeers.map((p) => `    ${p}`), '  }');
   if (o.authPass !== undefined) lines.push('  authentication {', '    auth_type PASS', `    auth_pass ${o.authPass}`, '  }');
-  lines.push('  virtual_ipaddress {', `    ${o.vip}/24`, '  }', '}', '');
+  lines.push('  virtual_ipaddress {', `    ${vipCidr(o)}`, '  }', '}', '');
   return lines.join('\n');
 }
 
@@ -147,7 +153,7 @@ export class VrrpLab {
 
   /** Whether the namespace has `vip` on eth0 right now. */
   async holds(ns: string, vip: string): Promise<boolean> {
-    const r = await this.topo.exec(ns, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'], { timeoutMs: 10_000 });
+    const r = await this.topo.exec(ns, ['ip', '-o', 'addr', 'show', 'dev', 'eth0'], { timeoutMs: 10_000 });
     return r.stdout.split('\n').some((l) => l.includes(` ${vip}/`));
   }
 
@@ -168,6 +174,17 @@ export class VrrpLab {
       await sleep(100);
     }
     throw new Error(`VIP ${vip}: holders [${last}] after ${timeoutMs} ms, expected [${want}]`);
+  }
+
+  /** Bounded wait for eth0's IPv6 link-local address to leave duplicate address detection (adverts need it). */
+  async waitLinkLocal(ns: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const r = await this.topo.exec(ns, ['ip', '-o', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'], { timeoutMs: 10_000 });
+      if (r.stdout.includes('fe80') && !r.stdout.includes('tentative')) return;
+      await sleep(100);
+    }
+    throw new Error(`${ns}: eth0 has no usable IPv6 link-local address after ${timeoutMs} ms`);
   }
 
   async setLink(ns: string, up: boolean): Promise<void> {

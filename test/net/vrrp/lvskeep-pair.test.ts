@@ -135,6 +135,28 @@ requireRoot('net/vrrp/lvskeep-pair', ['ip'])('lvskeep pair', () => {
     });
   });
 
+  describe('VRRPv3 over raw IPv6 multicast (link-local sources, ff02::12)', () => {
+    const VIP6 = '2001:db8::50';
+    const opts = (priority: number): PeerOptions => ({ vrid: 63, vip: VIP6, priority, intervalMs: 300 });
+
+    it('elects one master holding the IPv6 VIP, and hands over with priority 0 on SIGTERM', async () => {
+      await lab.waitLinkLocal('a');
+      await lab.waitLinkLocal('b');
+      const a = await start('a', opts(150));
+      const b = await start('b', opts(100));
+      await waitForState(a, 'MASTER', 10_000);
+      await waitForState(b, 'BACKUP', 10_000);
+      await lab.waitForHolders(VIP6, ['a'], 5_000);
+      await sleep(1_000);
+      expect(countStates(b, 'MASTER')).toBe(0);
+      signal(a, 'SIGTERM');
+      await waitForState(b, 'MASTER', 3_000);
+      await a.proc.exited;
+      await lab.waitForHolders(VIP6, ['b'], 3_000);
+      await stopAll();
+    });
+  });
+
   describe('VRRPv3 over UDP unicast (lvskeep to lvskeep)', () => {
     const opts = (priority: number, self: string, peer: string): PeerOptions => ({ vrid: 62, vip: VIP, priority, intervalMs: 300, transport: 'udp', unicastPeers: [peer], unicastSource: self });
 
