@@ -208,8 +208,10 @@ function resolve(vs: VirtualServerInput, ctx: z.RefinementCtx): VirtualServerCon
     const first = seen.get(key);
     if (first !== undefined) report(at('address'), `duplicate real server ${key} (also real_servers[${first}])`);
     else seen.set(key, i);
-    if (rs.upper_threshold > 0 && rs.lower_threshold > rs.upper_threshold) {
-      report(at('lower_threshold'), `lower_threshold (${rs.lower_threshold}) must not exceed upper_threshold (${rs.upper_threshold})`);
+    // The kernel refuses l_threshold > u_threshold with ERANGE even when u_threshold is 0 ("no limit").
+    if (rs.lower_threshold > rs.upper_threshold) {
+      const hint = rs.upper_threshold === 0 ? ' (set upper_threshold too: the kernel refuses a lower threshold without an upper one)' : '';
+      report(at('lower_threshold'), `lower_threshold (${rs.lower_threshold}) must not exceed upper_threshold (${rs.upper_threshold})${hint}`);
     }
 
     let check = vsCheck.check;

@@ -214,6 +214,10 @@ describe('virtual server rules', () => {
     expect(messagesAt(vs('    address: 203.0.113.10:80\n    real_servers:\n      - { address: 198.51.100.1, upper_threshold: 10, lower_threshold: 20 }\n'), 'virtual_servers[0].real_servers[0].lower_threshold')).toEqual([
       'lower_threshold (20) must not exceed upper_threshold (10)',
     ]);
+    // Measured in the UML guest: the kernel answers ERANGE for l_threshold 5 with u_threshold 0.
+    expect(messagesAt(vs('    address: 203.0.113.10:80\n    real_servers:\n      - { address: 198.51.100.1, lower_threshold: 5 }\n'), 'virtual_servers[0].real_servers[0].lower_threshold')[0]).toContain(
+      'set upper_threshold too',
+    );
   });
 
   it('sorry_server: same family, not the service itself, port defaults to the service port', () => {
