@@ -167,6 +167,8 @@ describe('daemon wiring (memory backend, fake clock)', () => {
         .replace('      - address: 198.51.100.12:80', '      - address: 198.51.100.13:80\n        weight: 6\n      - address: 198.51.100.12:80')
         .replace(/ {2}- name: dns[\s\S]*$/, ''),
     );
+    // Live connections on .11 must survive its weight change: edited in place, never deleted and re-added.
+    backend.setCounters({ kind: 'addr', family: 4, protocol: 'tcp', address: '203.0.113.1', port: 80 }, { family: 4, address: '198.51.100.11', port: 80 }, { activeConns: 7 });
     const editsBefore = backend.applyCalls;
     await daemon.reload(next, 'test');
     await daemon.settle();
@@ -177,6 +179,7 @@ describe('daemon wiring (memory backend, fake clock)', () => {
       '-a -t 203.0.113.1:80 -r 198.51.100.12:80 -m -w 0', // still down: no re-check from scratch
       '-a -t 203.0.113.1:80 -r 198.51.100.13:80 -m -w 6', // new, assume: up
     ]);
+    expect((await backend.dump())[0]?.dests.find((d) => d.address === '198.51.100.11')?.activeConns).toBe(7);
     // The failed server's check kept its state: one more probe is not enough to bring it back (rise 2)...
     farm.healthy.set('198.51.100.12:80', true);
     await timers.advance(1_000);
@@ -212,5 +215,27 @@ describe('daemon wiring (memory backend, fake clock)', () => {
     for (const e of errors) expect(e).toMatchObject({ operation: 'NEW_DEST', object: '198.51.100.21:53 on udp 203.0.113.1:53', error: expect.stringContaining('EPERM') as unknown });
     expect(await weight(backend, '198.51.100.11:80')).toBe(2); // the rest of the table is unaffected
     await daemon.stop('test');
+  });
+
+  it('flush_on_stop removes the configured services at stop; without it the table is left as it is', async () => {
+    for (const flush of [true, false]) {
+      const yaml = BASE.replace('ASSUME', 'up') + `ipvs:\n  flush_on_stop: ${flush}\n`;
+      const backend = new MemoryBackend();
+      const other = { kind: 'addr' as const, family: 4 as const, protocol: 'tcp' as const, address: '203.0.113.9', port: 443 };
+      await backend.apply([{ op: 'add-service', service: { key: other, scheduler: 'rr', schedulerFlags: [], onePacket: false } }]);
+      const { daemon } = rig(config(yaml), backend);
+      await daemon.start();
+      await daemon.settle();
+      // stop() closes the backend it was given; keep it readable to look at what was left.
+      let closed = false;
+      backend.close = () => {
+        closed = true;
+        return Promise.resolve();
+      };
+      await daemon.stop('test');
+      expect(closed).toBe(true);
+      const left = (await backend.dump()).map((s) => (s.key.kind === 'addr' ? `${s.key.protocol} ${s.key.address}:${s.key.port}` : ''));
+      expect(left).toEqual(flush ? ['tcp 203.0.113.9:443'] : ['tcp 203.0.113.9:443', 'tcp 203.0.113.1:80', 'udp 203.0.113.1:53']);
+    }
   });
 });
