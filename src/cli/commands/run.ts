@@ -6,6 +6,13 @@ import { configOption, logOptions } from '../program.js';
 import { runDaemon } from '../../daemon/run.js';
 import type { BackendName } from '../../daemon/ipvs-backend.js';
 import { backendOption } from '../common.js';
+import { loadConfigFile } from '../../config/load.js';
+
+/** log.format of the config, so that it applies from the first line; JSON when the file cannot be read. */
+async function configuredLogFormat(path: string): Promise<LogFormat> {
+  const r = await loadConfigFile(path);
+  return r.ok ? r.config.log.format : 'json';
+}
 
 export function registerRun(program: Command): void {
   logOptions(
@@ -16,7 +23,7 @@ export function registerRun(program: Command): void {
       .addOption(backendOption())
       .addOption(new Option('--dry-run', 'keep the IPVS table in memory instead of the kernel, and log it after each change')),
   ).action(async (opts: { config: string; backend?: BackendName; dryRun?: boolean; logLevel?: LevelWithSilent; logFormat?: LogFormat }) => {
-    const logger = await createLogger({ level: opts.logLevel ?? 'info', format: opts.logFormat ?? 'json' });
+    const logger = await createLogger({ level: opts.logLevel ?? 'info', format: opts.logFormat ?? (await configuredLogFormat(opts.config)) });
     process.exitCode = await runDaemon({
       configPath: opts.config,
       logger,
