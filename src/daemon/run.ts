@@ -78,7 +78,9 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     }
   };
 
+  if (opts.dryRun && config.vrrp.instances.length > 0) logger.warn({ instances: config.vrrp.instances.length }, 'dry run: VRRP is not started (it would move real addresses)');
   const daemon = buildDaemon(config, {
+    ...(opts.dryRun ? { vrrpFactory: () => undefined } : {}),
     ...opts.daemonDeps,
     logger,
     backend,
