@@ -14,7 +14,7 @@ import { createEvent, type EventBody, type LvsEvent } from '../events/types.js';
 import type { MonitorOptions } from '../health/monitor.js';
 import { realTimers, type TimerApi } from '../health/scheduler.js';
 import type { IpvsBackend } from '../ipvs/backend.js';
-import type { ServiceState } from '../ipvs/model.js';
+import { destId, serviceId, type ServiceState } from '../ipvs/model.js';
 import { createReconciler, type Reconciler } from '../ipvs/reconciler.js';
 import { commandName, opObject } from '../ipvs/op-errors.js';
 import type { Logger } from '../log/logger.js';
@@ -32,6 +32,8 @@ import { PoolSet } from './pools.js';
 import { startSchedules, type RunningSchedules } from './schedules.js';
 import { trackedChecks } from './vrrp-tracking.js';
 import { removedServiceOps, reloadSummary } from './reload.js';
+
+const DRAIN_POLL_MS = 2_000;
 
 export interface DaemonDeps {
   logger: Logger;
@@ -174,6 +176,37 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
     });
   }
 
+  /**
+   * While a real server drains, read its ActiveConn from the kernel every DRAIN_POLL_MS so the drain ends when
+   * the last connection does (not only at drain_timeout). Idle otherwise: one timer, no kernel reads.
+   */
+  let drainTimer: unknown;
+  let drainReading = false;
+  function watchDrains(): void {
+    if (stopped || drainTimer !== undefined) return;
+    drainTimer = timers.setTimeout(() => {
+      drainTimer = undefined;
+      const waiting = pools.draining();
+      if (waiting.length === 0 || drainReading) return watchDrains();
+      drainReading = true;
+      void backend
+        .dump()
+        .then((table) => {
+          const conns = new Map<string, number>();
+          for (const s of table) for (const d of s.dests) conns.set(checkId(serviceId(s.key), destId(d)), d.activeConns);
+          for (const w of waiting) {
+            const n = conns.get(checkId(w.vs, w.rs));
+            if (n !== undefined) pools.activeConns(w.vs, w.rs, n);
+          }
+        })
+        .catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'reading ActiveConn of draining real servers failed'))
+        .finally(() => {
+          drainReading = false;
+          watchDrains();
+        });
+    }, DRAIN_POLL_MS);
+  }
+
   async function readKernel(): Promise<ServiceState[]> {
     try {
       return await backend.dump();
@@ -208,6 +241,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
         }
         reportTracking();
       }
+      watchDrains();
       emit({ type: 'daemon.started', version: VERSION });
     },
 
@@ -280,6 +314,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
       if (stopped) return;
       stopped = true;
       if (desiredTimer !== undefined) timers.clearTimeout(desiredTimer);
+      if (drainTimer !== undefined) timers.clearTimeout(drainTimer);
       await health.stop();
       await schedules?.stop();
       pools.stop();

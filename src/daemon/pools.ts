@@ -174,6 +174,20 @@ export class PoolSet {
     }));
   }
 
+  /** Real servers waiting for their connections to end, by (virtual service, real server) id. */
+  draining(): { vs: string; rs: string }[] {
+    const out: { vs: string; rs: string }[] = [];
+    for (const e of this.entries.values()) {
+      for (const [rs, s] of Object.entries(e.pool.state.servers)) if (s.status === 'draining') out.push({ vs: e.id, rs });
+    }
+    return out;
+  }
+
+  /** ActiveConn of a destination as the kernel reports it (ends a drain at 0). */
+  activeConns(vs: string, rs: string, activeConns: number): void {
+    this.input(vs, { kind: 'active-conns', realServer: rs, activeConns });
+  }
+
   stop(): void {
     for (const e of this.entries.values()) this.clearTick(e);
   }

@@ -238,4 +238,21 @@ describe('daemon wiring (memory backend, fake clock)', () => {
       expect(left).toEqual(flush ? ['tcp 203.0.113.9:443'] : ['tcp 203.0.113.9:443', 'tcp 203.0.113.1:80', 'udp 203.0.113.1:53']);
     }
   });
+
+  it('a drain ends when the kernel reports no active connections left', async () => {
+    const { daemon, backend, timers, events } = rig(config(BASE.replace('ASSUME', 'up')));
+    await daemon.start();
+    await daemon.settle();
+    const web = { kind: 'addr' as const, family: 4 as const, protocol: 'tcp' as const, address: '203.0.113.1', port: 80 };
+    const rs = { family: 4 as const, address: '198.51.100.11', port: 80 };
+    backend.setCounters(web, rs, { activeConns: 3 });
+    expect(daemon.pools.manual('web', '198.51.100.11', 'drain', 'test drain')).toEqual(['198.51.100.11:80']);
+    await timers.advance(2_500);
+    expect(await weight(backend, '198.51.100.11:80')).toBe(0); // no new connections while draining
+    expect(events.map((e) => e.type)).not.toContain('rs.drained');
+    backend.setCounters(web, rs, { activeConns: 0 });
+    await timers.advance(2_500);
+    expect(events.filter((e) => e.type === 'rs.drained')).toMatchObject([{ realServer: '198.51.100.11:80', reason: 'drain finished: no active connections left' }]);
+    await daemon.stop('test');
+  });
 });
