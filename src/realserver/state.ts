@@ -112,8 +112,10 @@ export function fileStateStore(file: string): StateStore {
       try {
         text = await readFile(file, 'utf8');
       } catch (err) {
-        if (errnoCode(err) === 'ENOENT') return emptyState();
-        throw new Error(`cannot read state file ${file}: ${errorMessage(err)}`, { cause: err });
+        const code = errnoCode(err);
+        if (code === 'ENOENT') return emptyState();
+        const hint = code === 'EACCES' || code === 'EPERM' ? ' (run as root)' : '';
+        throw new Error(`cannot read state file ${file}: ${errorMessage(err)}${hint}`, { cause: err });
       }
       return parseState(text, file);
     },
@@ -135,7 +137,8 @@ export function fileStateStore(file: string): StateStore {
         }
         await rename(tmp, file);
       } catch (err) {
-        throw new Error(`cannot write state file ${file}: ${errorMessage(err)}`, { cause: err });
+        const hint = errnoCode(err) === 'EACCES' || errnoCode(err) === 'EPERM' ? ' (run as root)' : '';
+        throw new Error(`cannot write state file ${file}: ${errorMessage(err)}${hint}`, { cause: err });
       }
     },
   };
