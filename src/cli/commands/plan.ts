@@ -1,5 +1,4 @@
-import type { Command } from 'commander';
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import type { LvskeepConfig } from '../../config/types.js';
 import { CONFIGURED_WEIGHTS, desiredTable } from '../../daemon/desired-table.js';
 import { openIpvsBackend, type BackendName } from '../../daemon/ipvs-backend.js';
@@ -17,7 +16,8 @@ export async function planFor(config: LvskeepConfig, backend: IpvsBackend): Prom
   return planChanges(desired, await backend.dump(), { owned: config.ipvs.owned });
 }
 
-async function withBackend(name: BackendName, body: (b: IpvsBackend) => Promise<void>): Promise<void> {
+/** Open the named backend, run `body`, report any error with exit code 1, and always close it. */
+export async function withBackend(name: BackendName, body: (b: IpvsBackend) => Promise<void>): Promise<void> {
   let backend: IpvsBackend;
   try {
     backend = await openIpvsBackend(name, silentLogger());
@@ -86,4 +86,3 @@ export function registerApply(program: Command): void {
     });
 }
 
-export { withBackend };

@@ -1,5 +1,4 @@
-import type { Command } from 'commander';
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { createLogger, type LogFormat } from '../../log/logger.js';
 import type { LevelWithSilent } from 'pino';
 import { configOption, logOptions } from '../program.js';
