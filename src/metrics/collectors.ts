@@ -107,7 +107,12 @@ export function attachCollectors(m: Metrics, sources: MetricSources, opts: Colle
 
   if (sources.vrrpStatus) attachVrrp(m, sources.vrrpStatus, guarded);
   if (sources.alerts) attachAlerts(m, sources.alerts, guarded);
-  if (sources.realServers) attachRealServers(m, sources.realServers, timeoutMs, fail);
+  const pending = sources.realServers ? attachRealServers(m, sources.realServers, timeoutMs, fail) : undefined;
+  for (const [source, given] of [['vrrp', sources.vrrpStatus], ['alerts', sources.alerts], ['real_servers', sources.realServers]] as const) {
+    if (given) m.collectErrors.inc({ source }, 0);
+  }
+  // The error counter is serialised last; waiting for the async read lets a failure show in the same scrape.
+  if (pending) setCollect(m.collectErrors, async () => void (await pending()));
 }
 
 type Guard = <T>(source: string, read: () => T, fn: (value: T) => void, reset?: () => void) => () => void;
@@ -183,7 +188,7 @@ function attachRealServers(
   source: NonNullable<MetricSources['realServers']>,
   timeoutMs: number,
   fail: (source: string, err: unknown) => void,
-): void {
+): () => Promise<unknown> {
   const r = m.realServers;
   // The three gauges are collected concurrently within one scrape; they share one read of the source.
   let inFlight: Promise<readonly RealServerSnapshot[] | undefined> | undefined;
@@ -234,4 +239,6 @@ function attachRealServers(
       for (const result of CHECK_RESULTS) m.checks.results.remove({ virtual_server: t.virtualServer, real_server: t.realServer, result });
     }
   });
+  /** The read of the current scrape, if one is under way (it never rejects). */
+  return () => inFlight ?? Promise.resolve();
 }

@@ -85,7 +85,8 @@ describe('applyEvent', () => {
     ];
     for (const b of bodies) expect(() => applyEvent(m, ev(b))).not.toThrow();
     // A producer bug must not create a series with a made-up state.
-    applyEvent(m, { ...ev({ type: 'vrrp.state', instance: 'VI_2', from: 'BACKUP', to: 'MASTER', reason: 'x', priority: 1 }), to: 'BOGUS' as 'MASTER' });
+    const bogus = ev({ type: 'vrrp.state', instance: 'VI_2', from: 'BACKUP', to: 'MASTER', reason: 'x', priority: 1 });
+    applyEvent(m, { ...bogus, to: 'BOGUS' } as unknown as LvsEvent);
     const f = await scrape(m);
     expect(samplesOf(f, 'lvskeep_vrrp_transitions_total').filter((s) => s.labels.instance === 'VI_2')).toEqual([]);
   });
