@@ -35,6 +35,8 @@ export interface VrrpInstanceDeps {
   tracked?: readonly TrackedObject[];
   /** Limit for one VIP add/remove (a hung netlink request must not freeze the instance). */
   vipTimeoutMs?: number;
+  /** Called on every state change, after the event is emitted (notify scripts hang off this). */
+  onStateChange?: (change: { instance: string; from: VrrpState; to: VrrpState; priority: number; reason: string }) => void;
 }
 
 export interface VrrpInstanceStatus {
@@ -364,7 +366,13 @@ export class VrrpInstance {
   private noteChange(from: VrrpStateName, to: VrrpStateName, reason: string): void {
     this.lastChange = { at: this.wallClock(), reason };
     this.deps.logger.info({ instance: this.name, from, to, reason, priority: this.st.priority }, `VRRP ${this.name}: ${from} -> ${to}`);
-    this.emit({ type: 'vrrp.state', instance: this.name, from: STATE_NAMES[from], to: STATE_NAMES[to], reason, priority: this.st.priority });
+    const change = { instance: this.name, from: STATE_NAMES[from], to: STATE_NAMES[to], reason, priority: this.st.priority };
+    this.emit({ type: 'vrrp.state', ...change });
+    try {
+      this.deps.onStateChange?.(change);
+    } catch (err) {
+      this.deps.logger.error({ instance: this.name, err: errorMessage(err) }, 'state-change hook failed');
+    }
   }
 
   private emit(body: Parameters<typeof createEvent>[0]): void {

@@ -16,7 +16,7 @@ import type { VrrpTransport } from '../transport/types.js';
 import { VrrpSyncGroupRunner } from './group.js';
 import { VrrpInstance, type VrrpInstanceStatus } from './instance.js';
 import { buildInstanceSpec, choosePrimaryAddress } from './spec.js';
-import { operstateIsUp, readOperstate, runTrackScripts, watchInterfaces, type Stoppable } from './track-sources.js';
+import { operstateIsUp, readOperstate, runTrackScripts, spawnScriptRunner, watchInterfaces, type ScriptRunner, type Stoppable } from './track-sources.js';
 import { realRuntimeTimers, type RuntimeTimers } from './timers.js';
 
 export interface VrrpManagerDeps {
@@ -32,6 +32,37 @@ export interface VrrpManagerDeps {
   linkPollMs?: number;
   /** Reads /sys/class/net/<if>/operstate by default. */
   readOperstate?: (ifname: string) => Promise<string | undefined>;
+  /** Runs `notify` commands; spawns them (no shell, own process group, killed on timeout) by default. */
+  notifyRunner?: ScriptRunner;
+  /** Limit for one notify run; default 10 s. */
+  notifyTimeoutMs?: number;
+}
+
+/** Runs an instance's notify command per state change, one at a time in order, with a bounded backlog. */
+function notifier(c: InstanceConfigFromFile, runner: ScriptRunner, timeoutMs: number, logger: Logger): ((change: { to: string; priority: number }) => void) | undefined {
+  const command = c.notify;
+  if (!command) return undefined;
+  let chain: Promise<void> = Promise.resolve();
+  let backlog = 0;
+  return (change) => {
+    if (backlog >= 100) {
+      logger.error({ instance: c.name, state: change.to }, 'notify backlog full; state change not notified');
+      return;
+    }
+    backlog++;
+    // keepalived's convention: INSTANCE <name> <STATE> <priority>.
+    const argv = [...command, 'INSTANCE', c.name, change.to, String(change.priority)];
+    chain = chain.then(async () => {
+      let r: { ok: boolean; detail: string };
+      try {
+        r = await runner(argv, timeoutMs);
+      } catch (err) {
+        r = { ok: false, detail: errorMessage(err) };
+      }
+      backlog--;
+      if (!r.ok) logger.warn({ instance: c.name, command: argv.join(' '), detail: r.detail }, 'notify command failed');
+    });
+  };
 }
 
 export interface VrrpManager {
@@ -102,7 +133,8 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
     } catch (err) {
       throw new Error(`${where}: cannot open the ${spec.transportKind} transport: ${errorMessage(err)}`, { cause: err });
     }
-    const instance = new VrrpInstance(spec, { transport, vips: d.vips, announcer: d.announcer, logger, bus: deps.bus, timers, tracked: trackedFromConfig(c) });
+    const onStateChange = notifier(c, deps.notifyRunner ?? spawnScriptRunner, deps.notifyTimeoutMs ?? 10_000, logger);
+    const instance = new VrrpInstance(spec, { transport, vips: d.vips, announcer: d.announcer, logger, bus: deps.bus, timers, tracked: trackedFromConfig(c), onStateChange });
     return { config: c, key: JSON.stringify(c), instance, sources: [] };
   };
 

@@ -133,4 +133,25 @@ describe('createVrrpManager', () => {
     expect(t.vips.present.size).toBe(0);
     expect(t.events.filter((e) => e.type === 'vrrp.state' && e.to === 'FAULT').length).toBe(2);
   });
+
+  it('runs notify with INSTANCE <name> <STATE> <priority> appended, in order', async () => {
+    const t = setup();
+    const runs: string[] = [];
+    const m = createVrrpManager(vrrpConfig([instance('a', 1, '192.0.2.50', ['notify: [/usr/local/bin/on-vrrp, "x"]'])]), {
+      ...t.deps,
+      notifyRunner: (argv) => {
+        runs.push(argv.join(' '));
+        return Promise.resolve({ ok: true, detail: 'exit 0' });
+      },
+    });
+    await m.start();
+    await t.timers.advance(4000);
+    await stopManager(m, t.timers);
+    expect(runs).toEqual([
+      '/usr/local/bin/on-vrrp x INSTANCE a BACKUP 150',
+      '/usr/local/bin/on-vrrp x INSTANCE a MASTER 150',
+      '/usr/local/bin/on-vrrp x INSTANCE a BACKUP 150',
+      '/usr/local/bin/on-vrrp x INSTANCE a INIT 150',
+    ]);
+  });
 });
