@@ -11,7 +11,8 @@ import { decodeDaemon, decodeDest, decodeInfo, decodeService, type DaemonConfig 
 import { IPVS_GENL_NAME } from './constants.js';
 import { parseGenl } from './framing.js';
 import { CTRL_FAMILY_ID, ctrlGetFamily, decodeFamilyId, ipvsRequest, type GenlRequest } from './messages.js';
-import { NlaSet } from './nla.js';
+import { NlaError, NlaSet } from './nla.js';
+import { AddressError } from './address.js';
 import { NlRequestError, NlTransportError, openGenlSocket, type NlTransport } from './nl-socket.js';
 import type { NlMessage } from './framing.js';
 
@@ -61,8 +62,10 @@ function hint(op: IpvsOp, code: string): string | undefined {
 export function toIpvsError(operation: Operation, text: string, err: unknown): IpvsError {
   if (err instanceof IpvsError) return err;
   if (err instanceof NlRequestError || err instanceof NlTransportError) return new IpvsError(operation, err.code, `${text}: ${err.message}`);
+  // A reply we could not read (NlaError, AddressError) or input we could not encode.
+  const unreadable = err instanceof NlaError || err instanceof AddressError;
   const message = err instanceof Error ? err.message : String(err);
-  return new IpvsError(operation, 'EINVAL', `${text}: ${message}`);
+  return new IpvsError(operation, unreadable ? 'EBADMSG' : 'EINVAL', `${text}: ${message}`);
 }
 
 /** `NEW_DEST 198.51.100.11:80 on tcp 203.0.113.1:80: EEXIST`, with the kernel's or our explanation in parentheses. */

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { IpvsError, type IpvsOp } from '../../../src/ipvs/backend.js';
 import type { DestSpec, ServiceKey, ServiceSpec } from '../../../src/ipvs/model.js';
-import { CtrlAttr, GENL_ID_CTRL, IpvsCmd, NlFlag } from '../../../src/ipvs/netlink/constants.js';
+import { CmdAttr, CtrlAttr, GENL_ID_CTRL, IpvsCmd, NlFlag } from '../../../src/ipvs/netlink/constants.js';
 import { decodeDest } from '../../../src/ipvs/netlink/attrs.js';
 import { genlPayload, parseGenl, type NlMessage } from '../../../src/ipvs/netlink/framing.js';
 import { createNetlinkBackend, FAMILY_MISSING, inWindow } from '../../../src/ipvs/netlink/netlink-backend.js';
@@ -171,5 +171,14 @@ describe('inWindow', () => {
     expect(inFlight).toBe(0);
     expect(settled.length).toBe(started.length);
     expect(started.length).toBeLessThan(8);
+  });
+});
+
+describe('unreadable replies', () => {
+  it('a malformed service in a dump is EBADMSG naming the reply and attribute', async () => {
+    const bad: NlMessage = { type: FAMILY, flags: 2, seq: 2, pid: 0, payload: genlPayload(IpvsCmd.NEW_SERVICE, 1, [nlaU16(CmdAttr.DEST, 1)]) };
+    const t = kernel(() => [bad]);
+    const backend = await createNetlinkBackend({ transport: t });
+    await expect(backend.dump()).rejects.toMatchObject({ errno: 'EBADMSG', message: 'dump of the IPVS table: GET_SERVICE reply 0: SERVICE attribute missing' });
   });
 });
