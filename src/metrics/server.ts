@@ -44,9 +44,11 @@ function hostPort(a: ListenAddress): string {
 
 export function parseListen(listen: string | ListenAddress): ListenAddress {
   if (typeof listen !== 'string') return { address: listen.address, port: listen.port };
-  const parsed = parseEndpoint(listen, { defaultPort: DEFAULT_METRICS_LISTEN.port });
+  // Port 0 (any free port) is not a valid configured port, but tests and embedders need it.
+  const anyPort = /:0$/.test(listen.trim());
+  const parsed = parseEndpoint(anyPort ? listen.trim().replace(/:0$/, ':1') : listen, { defaultPort: DEFAULT_METRICS_LISTEN.port });
   if (!parsed.ok) throw new Error(`metrics.listen: ${parsed.message}`);
-  return { address: parsed.value.address, port: parsed.value.port };
+  return { address: parsed.value.address, port: anyPort ? 0 : parsed.value.port };
 }
 
 const LISTEN_ERRORS: Record<string, string> = {
@@ -92,7 +94,13 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
     }
   };
 
-  const server = createServer({ requestTimeout: requestTimeoutMs, headersTimeout: Math.min(requestTimeoutMs, 10_000) }, (req, res) => {
+  const server = createServer({
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(requestTimeoutMs, 10_000),
+    // Node enforces the two deadlines above only when it sweeps connections (every 30 s by default), which
+    // would let a client that never finishes its headers hold a socket that long.
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(requestTimeoutMs / 4))),
+  }, (req, res) => {
     // Requests carry no body we want; drain whatever arrives so the socket can be reused.
     req.resume();
     handle(req, res).catch((err: unknown) => {
@@ -104,8 +112,12 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // Bad request line or headers, or a timeout: answer when the socket still can, then drop it.
     logger.debug({ err: err.code ?? errorMessage(err) }, 'metrics: bad client request');
-    if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
 
   await new Promise<void>((resolve, reject) => {
