@@ -43,3 +43,18 @@ export async function addresses(topo: Topology, ns: string, dev: string): Promis
 }
 
 export const describeResult = (r: ExecResult): string => `exit ${r.code ?? r.signal}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+
+export type IpipDecision = { run: true } | { run: false; reason: string; fail: boolean };
+
+/**
+ * Whether the TUN tests can run. When the probe (`ip link add ... type ipip` in a namespace) fails: a kernel
+ * built without CONFIG_NET_IPIP (its /proc/config.gz says so) cannot run them anywhere, which is a documented
+ * skip even under CI; any other cause (module not loadable here) fails under CI=true instead of hiding.
+ */
+export function ipipDecision(probeOk: boolean, probeError: string, kernelConfig: string | undefined, ci: boolean): IpipDecision {
+  if (probeOk) return { run: true };
+  if (kernelConfig !== undefined && /^# CONFIG_NET_IPIP is not set$/m.test(kernelConfig)) {
+    return { run: false, fail: false, reason: 'this kernel is built without IPIP tunnels (CONFIG_NET_IPIP is not set in /proc/config.gz); TUN mode cannot be tested here (it runs inside the UML guest, whose kernel has ipip.ko)' };
+  }
+  return { run: false, fail: ci, reason: `the ipip tunnel driver is not available here: ${probeError.trim() || 'ip link add type ipip failed'}` };
+}

@@ -2,7 +2,7 @@
 // sysctls are per network namespace, so everything written here stays inside them.
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
 import { Topology } from '../../harness/netns.js';
 import { requireRoot } from '../../harness/privileges.js';
 import { addresses, describeResult, lvskeep, readSysctls, scratchStateDir, writeSysctls } from './helpers.js';
