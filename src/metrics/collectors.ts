@@ -56,7 +56,8 @@ export interface RealServerSnapshot {
   state: string;
   /** The health check's verdict; derived from `state` when absent. */
   health?: 'up' | 'down';
-  weights?: Partial<Record<WeightKind, number>>;
+  /** A weight that is not known (not in the kernel table, not configured) is left out or undefined. */
+  weights?: Partial<Record<WeightKind, number | undefined>>;
 }
 
 export interface MetricSources {

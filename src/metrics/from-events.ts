@@ -28,9 +28,9 @@ function setRealServer(m: Metrics, vs: string, rs: string, state: RealServerStat
 export function applyEvent(m: Metrics, e: LvsEvent): void {
   switch (e.type) {
     case 'vrrp.state': {
-      const from = vrrpStateLabel(e.from) ?? 'INIT';
+      const from = vrrpStateLabel(e.from);
       const to = vrrpStateLabel(e.to);
-      if (!to) return;
+      if (!from || !to) return;
       m.vrrp.transitions.inc({ instance: e.instance, from, to });
       setStateSet(m.vrrp.state, { instance: e.instance }, VRRP_STATES, to);
       if (Number.isFinite(e.priority)) m.vrrp.effectivePriority.set({ instance: e.instance }, e.priority);

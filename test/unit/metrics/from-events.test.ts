@@ -87,6 +87,7 @@ describe('applyEvent', () => {
     // A producer bug must not create a series with a made-up state.
     const bogus = ev({ type: 'vrrp.state', instance: 'VI_2', from: 'BACKUP', to: 'MASTER', reason: 'x', priority: 1 });
     applyEvent(m, { ...bogus, to: 'BOGUS' } as unknown as LvsEvent);
+    applyEvent(m, { ...bogus, from: 'BOGUS' } as unknown as LvsEvent);
     const f = await scrape(m);
     expect(samplesOf(f, 'lvskeep_vrrp_transitions_total').filter((s) => s.labels.instance === 'VI_2')).toEqual([]);
   });
