@@ -2,12 +2,12 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger, type Logger } from '../../../src/log/logger.js';
 import { loadState, parseState, saveState, stateFilePath } from '../../../src/state/file.js';
 import { emptyState, type PersistedState } from '../../../src/state/schema.js';
 
-function captureLogger(): { logger: ReturnType<typeof pino>; lines: () => Record<string, unknown>[] } {
+async function captureLogger(): Promise<{ logger: Logger; lines: () => Record<string, unknown>[] }> {
   const out: string[] = [];
   const dest = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -15,7 +15,7 @@ function captureLogger(): { logger: ReturnType<typeof pino>; lines: () => Record
       cb();
     },
   });
-  return { logger: pino({ level: 'info' }, dest), lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return { logger: await createLogger({ level: 'info', destination: dest }), lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
 const sample: PersistedState = {
@@ -54,14 +54,14 @@ describe('state file', () => {
   });
 
   it('reports a missing file as missing, without warning', async () => {
-    const { logger, lines } = captureLogger();
+    const { logger, lines } = await captureLogger();
     expect(await loadState(dir, { logger })).toEqual({ kind: 'missing', file: stateFilePath(dir) });
     expect(lines()).toEqual([]);
   });
 
   it('ignores a corrupt file with a warning naming the file and the problem', async () => {
     await writeFile(stateFilePath(dir), '{"version": 1, "realServers": {');
-    const { logger, lines } = captureLogger();
+    const { logger, lines } = await captureLogger();
     const r = await loadState(dir, { logger });
     expect(r.kind).toBe('ignored');
     expect(r.kind === 'ignored' && r.problem).toContain('not valid JSON');
