@@ -134,6 +134,20 @@ describe('metrics server on loopback', () => {
     expect(r.body).toContain('200 ms');
   });
 
+  it('answers 503 (and keeps serving) when the registry throws', async () => {
+    const broken = {
+      contentType: 'text/plain; version=0.0.4; charset=utf-8' as const,
+      metrics: (): Promise<string> => {
+        throw new Error('collector exploded');
+      },
+    };
+    const s = await startMetricsServer({ listen: '127.0.0.1:0', registry: broken, logger: silentLogger() });
+    cleanups.push(() => s.close());
+    const r = await get(`${s.url}/metrics`);
+    expect([r.status, r.body]).toEqual([503, 'scrape failed: collector exploded\n']);
+    expect((await get(`${s.url}/healthz`)).status).toBe(200);
+  });
+
   it('refuses a port in use with an error naming the address', async () => {
     const first = await serve();
     const port = first.address.port;
