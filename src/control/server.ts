@@ -101,7 +101,9 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
       logger.debug({ socket: path, idleMs }, 'closing an idle control connection');
       sock.destroy();
     };
-    sock.setTimeout(idleMs, onIdle);
+    // One listener; setTimeout(ms, cb) would add another each time the idle timer is re-armed.
+    sock.on('timeout', onIdle);
+    sock.setTimeout(idleMs);
     const hangUp = (response: ControlResponse): void => {
       dead = true;
       queue.length = 0;
@@ -127,7 +129,7 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
       } finally {
         working = false;
         if (!sock.destroyed) {
-          sock.setTimeout(idleMs, onIdle);
+          sock.setTimeout(idleMs);
           sock.resume();
         }
       }
