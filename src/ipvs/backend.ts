@@ -18,7 +18,7 @@ export type IpvsErrno = 'EEXIST' | 'ESRCH' | 'ENOENT' | 'EINVAL' | 'EPERM' | 'EA
  */
 export class IpvsError extends Error {
   constructor(
-    readonly operation: IpvsOp | { op: 'flush' | 'zero' | 'dump' | 'info' },
+    readonly operation: IpvsOp | { op: 'flush' | 'zero' | 'dump' | 'info' | 'daemon' },
     readonly errno: IpvsErrno,
     message: string,
   ) {

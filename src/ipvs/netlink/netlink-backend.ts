@@ -219,19 +219,19 @@ export async function createNetlinkBackend(opts: NetlinkBackendOptions = {}): Pr
     },
 
     async startDaemon(d: DaemonConfig): Promise<void> {
-      await simple({ op: 'info' }, ipvsRequest.newDaemon(d), `NEW_DAEMON ${d.state} on ${d.mcastIfn} syncid ${d.syncId}`);
+      await simple({ op: 'daemon' }, ipvsRequest.newDaemon(d), `NEW_DAEMON ${d.state} on ${d.mcastIfn} syncid ${d.syncId}`);
     },
 
     async stopDaemon(state: DaemonConfig['state']): Promise<void> {
-      await simple({ op: 'info' }, ipvsRequest.delDaemon(state), `DEL_DAEMON ${state}`);
+      await simple({ op: 'daemon' }, ipvsRequest.delDaemon(state), `DEL_DAEMON ${state}`);
     },
 
     async daemons(): Promise<DaemonConfig[]> {
-      const replies = await simple({ op: 'info' }, ipvsRequest.getDaemons(), 'GET_DAEMON');
+      const replies = await simple({ op: 'daemon' }, ipvsRequest.getDaemons(), 'GET_DAEMON');
       try {
         return replyAttrs(replies, 'GET_DAEMON').map(decodeDaemon);
       } catch (err) {
-        throw toIpvsError({ op: 'info' }, 'GET_DAEMON', err);
+        throw toIpvsError({ op: 'daemon' }, 'GET_DAEMON', err);
       }
     },
 
