@@ -67,6 +67,10 @@ async function checkDevice(deps: RealserverDeps, spec: RealserverSpec, report: R
 
 export async function realserverUp(req: RealserverRequest, deps: RealserverDeps): Promise<RealserverReport> {
   const spec = resolveRequest(req);
+  return deps.state.withLock(() => upLocked(spec, deps));
+}
+
+async function upLocked(spec: RealserverSpec, deps: RealserverDeps): Promise<RealserverReport> {
   const report: RealserverReport = { done: [], kept: [] };
   const state = await deps.state.load();
   // Saves only when something changed, so a second `up` leaves the file exactly as it was.
@@ -144,6 +148,10 @@ export async function realserverUp(req: RealserverRequest, deps: RealserverDeps)
 
 export async function realserverDown(req: RealserverRequest, deps: RealserverDeps): Promise<RealserverReport> {
   const spec = resolveRequest(req);
+  return deps.state.withLock(() => downLocked(spec, deps));
+}
+
+async function downLocked(spec: RealserverSpec, deps: RealserverDeps): Promise<RealserverReport> {
   const report: RealserverReport = { done: [], kept: [] };
   const state = await deps.state.load();
   try {

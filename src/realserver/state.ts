@@ -4,7 +4,7 @@
  * One file serves several VIPs (one systemd instance per VIP): sysctls are restored only when the last
  * held VIP goes.
  */
-import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isIP } from 'node:net';
 
@@ -99,23 +99,85 @@ export function serializeState(s: RealserverState): string {
 
 export interface StateStore {
   readonly file: string;
+  /**
+   * Run `fn` holding the store's lock: systemd starts one lvskeep-realserver@VIP unit per VIP, often in
+   * parallel at boot, and two load-change-save cycles must not interleave (one would drop the other's VIP).
+   */
+  withLock<T>(fn: () => Promise<T>): Promise<T>;
   load(): Promise<RealserverState>;
   /** Atomic: a crash leaves the old or the new file, never half of one. An empty state removes the file. */
   save(state: RealserverState): Promise<void>;
 }
 
-export function fileStateStore(file: string): StateStore {
+const permissionHint = (err: unknown): string => (errnoCode(err) === 'EACCES' || errnoCode(err) === 'EPERM' ? ' (run as root)' : '');
+
+/** True when `pid` names a live process (EPERM: alive but not ours). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
+
+export interface LockOptions {
+  /** How long to wait for another lvskeep holding the lock; default 15 s. */
+  waitMs?: number;
+  pollMs?: number;
+}
+
+/**
+ * A lock file created with O_EXCL holding the owner's PID. A lock whose owner is gone (crashed, killed) is
+ * taken over; a live owner is waited for, at most `waitMs`, then the error names the PID.
+ */
+export async function withLockFile<T>(lockFile: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+  const waitMs = opts.waitMs ?? 15_000;
+  const pollMs = opts.pollMs ?? 50;
+  const deadline = Date.now() + waitMs;
+  try {
+    await mkdir(dirname(lockFile), { recursive: true, mode: 0o755 });
+  } catch (err) {
+    throw new Error(`cannot lock ${lockFile}: ${errorMessage(err)}${permissionHint(err)}`, { cause: err });
+  }
+  for (;;) {
+    try {
+      const handle = await open(lockFile, 'wx', 0o644);
+      try {
+        await handle.writeFile(`${process.pid}\n`);
+      } finally {
+        await handle.close();
+      }
+      break;
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw new Error(`cannot lock ${lockFile}: ${errorMessage(err)}${permissionHint(err)}`, { cause: err });
+    }
+    const owner = Number.parseInt(await readFile(lockFile, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+      await rm(lockFile, { force: true }); // stale: its owner is gone
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`cannot lock ${lockFile}: held by pid ${Number.isInteger(owner) ? owner : '?'} for more than ${waitMs} ms`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lockFile, { force: true });
+  }
+}
+
+export function fileStateStore(file: string, lock: LockOptions = {}): StateStore {
   return {
     file,
+    withLock: (fn) => withLockFile(`${file}.lock`, fn, lock),
     async load() {
       let text: string;
       try {
         text = await readFile(file, 'utf8');
       } catch (err) {
-        const code = errnoCode(err);
-        if (code === 'ENOENT') return emptyState();
-        const hint = code === 'EACCES' || code === 'EPERM' ? ' (run as root)' : '';
-        throw new Error(`cannot read state file ${file}: ${errorMessage(err)}${hint}`, { cause: err });
+        if (errnoCode(err) === 'ENOENT') return emptyState();
+        throw new Error(`cannot read state file ${file}: ${errorMessage(err)}${permissionHint(err)}`, { cause: err });
       }
       return parseState(text, file);
     },
@@ -137,8 +199,7 @@ export function fileStateStore(file: string): StateStore {
         }
         await rename(tmp, file);
       } catch (err) {
-        const hint = errnoCode(err) === 'EACCES' || errnoCode(err) === 'EPERM' ? ' (run as root)' : '';
-        throw new Error(`cannot write state file ${file}: ${errorMessage(err)}${hint}`, { cause: err });
+        throw new Error(`cannot write state file ${file}: ${errorMessage(err)}${permissionHint(err)}`, { cause: err });
       }
     },
   };
@@ -149,6 +210,7 @@ export function memoryStateStore(initial: RealserverState = emptyState(), file =
   let state = structuredClone(initial);
   return {
     file,
+    withLock: (fn) => fn(),
     load: () => Promise.resolve(structuredClone(state)),
     save: (s) => {
       state = structuredClone(s);

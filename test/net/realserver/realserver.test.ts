@@ -99,6 +99,22 @@ requireRoot('net/realserver', ['ip', 'cat'])('lvskeep realserver (DR) in a names
     expect((await readSysctls(topo, 'rs', ['net/ipv4/conf/all/arp_ignore']))['net/ipv4/conf/all/arp_ignore']).toBe('0');
   });
 
+  it('parallel invocations (systemd starts the instances together) keep every VIP and distinct labels', async () => {
+    const vips = ['192.0.2.110', '192.0.2.111', '192.0.2.112'];
+    const one = (action: string, vip: string) => lvskeep(topo, 'rs', ['realserver', action, '--vip', vip, '--mode', 'dr', '--state-dir', stateDir]);
+    const ups = await Promise.all(vips.map((v) => one('up', v)));
+    for (const r of ups) expect(r.code, describeResult(r)).toBe(0);
+    const lo = (await addresses(topo, 'rs', 'lo')).filter((a) => a.startsWith('192.0.2.'));
+    expect(lo.map((a) => a.split(' ')[0]).sort()).toEqual(vips.map((v) => `${v}/32`));
+    expect(lo.map((a) => a.split(' ')[1]).sort()).toEqual(['lo:0', 'lo:1', 'lo:2']);
+    const state = JSON.parse(readFileSync(join(stateDir, 'realserver.json'), 'utf8')) as { vips: { address: string }[] };
+    expect(state.vips.map((v) => v.address).sort()).toEqual(vips);
+    const downs = await Promise.all(vips.map((v) => one('down', v)));
+    for (const r of downs) expect(r.code, describeResult(r)).toBe(0);
+    expect(await addresses(topo, 'rs', 'lo')).toEqual(['127.0.0.1/8 lo']);
+    expect(await readSysctls(topo, 'rs', ARP)).toEqual(Object.fromEntries(ARP.map((k) => [k, '0'])));
+  });
+
   it('an unknown device, a read-only /proc/sys and a non-root user fail with a message naming it, changing nothing', async () => {
     const unknown = await rs('up', '--dev', 'eth9');
     expect(unknown.code).toBe(1);
@@ -122,7 +138,7 @@ requireRoot('net/realserver', ['ip', 'cat'])('lvskeep realserver (DR) in a names
     const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
     const noState = await lvskeep(topo, 'rs', ['realserver', 'up', '--vip', VIP, '--mode', 'dr', '--state-dir', stateDir], asNobody);
     expect(noState.code, describeResult(noState)).toBe(1);
-    expect(noState.stderr).toMatch(/cannot read state file .*realserver\.json: .*permission denied.* \(run as root\)/);
+    expect(noState.stderr).toMatch(/realserver\.json(\.lock)?: .*permission denied.* \(run as root\)/);
     // With a state directory it may use, the first sysctl is what stops it.
     chmodSync(stateDir, 0o777);
     const nobody = await lvskeep(topo, 'rs', ['realserver', 'up', '--vip', VIP, '--mode', 'dr', '--state-dir', stateDir], asNobody);

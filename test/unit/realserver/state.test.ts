@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { emptyState, fileStateStore, parseState, serializeState, stateFilePath, type RealserverState } from '../../../src/realserver/state.js';
+import { emptyState, fileStateStore, parseState, serializeState, stateFilePath, withLockFile, type RealserverState } from '../../../src/realserver/state.js';
 
 const sample: RealserverState = {
   version: 1,
@@ -57,5 +57,35 @@ describe('fileStateStore', () => {
     const file = join(dir, 'realserver.json');
     await writeFile(file, '{"version":1,');
     await expect(fileStateStore(file).load()).rejects.toThrow(`${file}: not JSON`);
+  });
+});
+
+describe('withLockFile', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lvskeep-lock-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('serialises concurrent load-change-save cycles (as parallel systemd instances would run them)', async () => {
+    const store = fileStateStore(join(dir, 'realserver.json'), { pollMs: 1 });
+    const addVip = (n: number) =>
+      store.withLock(async () => {
+        const s = await store.load();
+        await new Promise((r) => setTimeout(r, 5)); // widen the window a race would need
+        s.vips.push({ address: `192.0.2.${n}`, prefix: 32, dev: 'lo', mode: 'dr', added: true });
+        await store.save(s);
+      });
+    await Promise.all([1, 2, 3, 4, 5].map(addVip));
+    expect((await store.load()).vips.map((v) => v.address).sort()).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5']);
+    expect(await readdir(dir)).toEqual(['realserver.json']);
+  });
+
+  it('takes over a lock whose owner is gone, and gives up on a live owner after the wait, naming its pid', async () => {
+    const lock = join(dir, 'realserver.json.lock');
+    await writeFile(lock, '99999999\n'); // above any pid_max: no such process
+    expect(await withLockFile(lock, () => Promise.resolve('ran'))).toBe('ran');
+    await writeFile(lock, `${process.pid}\n`);
+    await expect(withLockFile(lock, () => Promise.resolve('ran'), { waitMs: 60, pollMs: 10 })).rejects.toThrow(`cannot lock ${lock}: held by pid ${process.pid} for more than 60 ms`);
   });
 });
