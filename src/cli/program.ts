@@ -5,6 +5,7 @@ import { registerRun } from './commands/run.js';
 import { registerApply, registerPlan } from './commands/plan.js';
 import { registerIpvs } from './commands/ipvs.js';
 import { registerAlert } from './commands/alert.js';
+import { registerControlCommands } from '../control/cli.js';
 
 export const DEFAULT_CONFIG = '/etc/lvskeep/lvskeep.yaml';
 
@@ -31,5 +32,6 @@ export function buildProgram(): Command {
   registerApply(program);
   registerIpvs(program);
   registerAlert(program);
+  registerControlCommands(program);
   return program;
 }

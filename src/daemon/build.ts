@@ -31,7 +31,9 @@ import { checkId, rsId, vsId } from './ids.js';
 import { PoolSet } from './pools.js';
 import { startSchedules, type RunningSchedules } from './schedules.js';
 import { trackedChecks } from './vrrp-tracking.js';
-import { removedServiceOps, reloadSummary } from './reload.js';
+import { removedServiceOps, reloadSummary, summaryLine } from './reload.js';
+import { controlHandlers, type ReloadOutcome } from './control.js';
+import { createControlServer, type ControlServer } from '../control/server.js';
 
 const DRAIN_POLL_MS = 2_000;
 
@@ -51,8 +53,10 @@ export interface DaemonDeps {
   vrrpFactory?: (config: LvskeepConfig, deps: { logger: Logger; bus: EventBus<LvsEvent> }) => VrrpManager | undefined;
   /** Longest wait for alerts to be delivered on stop. */
   alertGraceMs?: number;
-  /** A `reload` schedule fired: the lifecycle re-reads the file and calls reload(). */
-  requestReload?: (source: string) => unknown;
+  /** A `reload` schedule fired or `lvskeep reload` asked: the lifecycle re-reads the file and calls reload(). */
+  requestReload?: (source: string) => Promise<ReloadOutcome>;
+  /** Serve the control socket (control.socket of the config). Off unless asked: unit tests have no /run. */
+  control?: boolean;
 }
 
 export interface Daemon {
@@ -61,8 +65,11 @@ export interface Daemon {
   readonly health: HealthWiring;
   config(): LvskeepConfig;
   start(): Promise<void>;
-  /** Apply a validated configuration as a diff; throws (having changed nothing) when a part cannot be built. */
-  reload(next: LvskeepConfig, source: string): Promise<void>;
+  /**
+   * Apply a validated configuration as a diff; throws (having changed nothing) when a part cannot be built.
+   * Resolves with a one-line summary of what changed.
+   */
+  reload(next: LvskeepConfig, source: string): Promise<string>;
   stop(reason: string): Promise<void>;
   /** Resolves once the reconciler has applied the current desired table (tests, `apply`). */
   settle(): Promise<void>;
@@ -91,6 +98,8 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
   let tracked = trackedChecks(config);
   let desiredTimer: unknown;
   let stopped = false;
+  let control: ControlServer | undefined;
+  const startedAt = timers.now();
 
   const pushDesired = (): void => {
     desiredTimer = undefined;
@@ -223,6 +232,25 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
     config: () => config,
 
     async start() {
+      // First, before anything touches the kernel: a live socket means another lvskeep runs here.
+      if (deps.control) {
+        control = await createControlServer({
+          path: config.control.socket,
+          mode: config.control.mode,
+          logger,
+          handlers: controlHandlers({
+            config: () => config,
+            pools,
+            health,
+            backend,
+            vrrp: () => vrrp,
+            alerting: () => alerting,
+            reload: (source) => deps.requestReload?.(source) ?? Promise.resolve({ ok: false, error: 'reload is not available' }),
+            startedAt,
+            now: () => timers.now(),
+          }),
+        });
+      }
       alerting = openAlerting(config);
       const start = startingPointOf(startingPoints(config, kernelWeights(await readKernel())));
       await health.sync(config.virtual_servers, (vs, rs) => start(vs, rs).assume);
@@ -306,8 +334,11 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
         }
         reportTracking();
       }
-      logger.info(reloadSummary(sync, poolChange), 'configuration reloaded');
+      if (next.control.socket !== old.control.socket) logger.warn({ running: old.control.socket, configured: next.control.socket }, 'control.socket changes take effect at the next start');
+      const summary = reloadSummary(sync, poolChange);
+      logger.info(summary, 'configuration reloaded');
       emit({ type: 'daemon.reloaded', source });
+      return summaryLine(summary);
     },
 
     async stop(reason) {
@@ -315,6 +346,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
       stopped = true;
       if (desiredTimer !== undefined) timers.clearTimeout(desiredTimer);
       if (drainTimer !== undefined) timers.clearTimeout(drainTimer);
+      await control?.close().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'closing the control socket failed'));
       await health.stop();
       await schedules?.stop();
       pools.stop();

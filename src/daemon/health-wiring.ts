@@ -6,7 +6,8 @@
 import type { CheckConfig, RealServerConfig, VirtualServerConfig } from '../config/types.js';
 import { HealthMonitor, type MonitorOptions } from '../health/monitor.js';
 import type { HealthState } from '../health/state.js';
-import type { HealthStatus } from '../health/types.js';
+import type { HealthStatus, ProbeResult } from '../health/types.js';
+import { realTimers } from '../health/scheduler.js';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../util/errors.js';
 import { checkSpecOf, checkTargetOf, type ConfigLookups } from '../health/from-config.js';
@@ -29,6 +30,15 @@ interface Running {
   key: string;
   seen: boolean;
   weight?: number;
+  last?: LastResult;
+}
+
+/** The latest check result of one real server, for status output. */
+export interface LastResult {
+  ok: boolean;
+  at: number;
+  latencyMs: number;
+  reason: string;
 }
 
 export interface SyncResult {
@@ -45,7 +55,7 @@ export class HealthWiring {
   constructor(private readonly opts: HealthWiringOptions) {
     this.monitor = new HealthMonitor({
       ...opts.monitor,
-      onResult: (id, _result, state) => this.onResult(id, state),
+      onResult: (id, result, state) => this.onResult(id, result, state),
       onTransition: (id, t, state) => {
         const r = this.running.get(id);
         if (r) this.opts.onHealth(r.vs, r.rs, t.to, t.reason, state.weight);
@@ -113,6 +123,10 @@ export class HealthWiring {
     return this.running.has(checkId(vs, rs));
   }
 
+  lastResult(vs: string, rs: string): LastResult | undefined {
+    return this.running.get(checkId(vs, rs))?.last;
+  }
+
   state(vs: string, rs: string): HealthState | undefined {
     return this.monitor.state(checkId(vs, rs));
   }
@@ -129,9 +143,10 @@ export class HealthWiring {
     return this.monitor.stats();
   }
 
-  private onResult(id: string, state: HealthState): void {
+  private onResult(id: string, result: ProbeResult, state: HealthState): void {
     const r = this.running.get(id);
     if (!r) return;
+    r.last = { ok: result.ok, at: (this.opts.monitor.timers ?? realTimers).now(), latencyMs: result.latencyMs, reason: result.reason };
     if (!r.seen) {
       r.seen = true;
       this.opts.onFirstResult(r.vs, r.rs, state);

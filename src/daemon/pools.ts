@@ -9,7 +9,7 @@ import type { VirtualServerConfig } from '../config/types.js';
 import type { DesiredService } from '../ipvs/model.js';
 import { Pool } from '../pool/pool.js';
 import type { PoolStep } from '../pool/policy.js';
-import type { Health, ManualAction, PoolEvent, PoolInput, RealServerStatus } from '../pool/types.js';
+import type { Health, ManualAction, ManualState, PoolEvent, PoolInput, RealServerStatus } from '../pool/types.js';
 import { desiredTable } from './desired-table.js';
 import { endpointId, rsId, vsId } from './ids.js';
 import { poolConfigOf } from '../pool/from-config.js';
@@ -49,6 +49,14 @@ export interface ReconfigureResult {
   added: string[];
   removed: string[];
   kept: string[];
+}
+
+/** An operator named a virtual or real server that is not configured. */
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
 }
 
 export class PoolSet {
@@ -121,22 +129,22 @@ export class PoolSet {
   }
 
   /** Operator action on a virtual server (by name or address) and one of its real servers, or all of them. */
-  manual(vsRef: string, rsRef: string | undefined, action: ManualAction, reason: string): string[] {
-    const vs = findVirtualServer(this.order, vsRef);
-    if (!vs) throw new Error(`no virtual server ${vsRef}`);
+  manual(vsRef: string, rsRef: string | undefined, action: ManualAction, reason: string): { virtualServer: string; realServers: string[] } {
+    const vs = findVirtualServer(this.order, vsRef) ?? this.order.find((v) => vsId(v) === vsRef);
+    if (!vs) throw new NotFoundError(`no virtual server ${vsRef}`);
     const e = this.entries.get(vsId(vs));
     if (!e) throw new Error(`no pool for virtual server ${vsRef}`);
     let targets: string[];
     if (rsRef === undefined) targets = vs.real_servers.map(rsId);
     else {
       const ep = findRealServer(vs, rsRef);
-      if (!ep) throw new Error(`virtual server ${vs.name} has no real server ${rsRef}`);
+      if (!ep) throw new NotFoundError(`virtual server ${vs.name} has no real server ${rsRef}`);
       targets = [endpointId(ep)];
     }
     // An operator's word ends the wait for the first check result.
     for (const rs of targets) e.pins.delete(rs);
     for (const rs of targets) this.input(e.id, { kind: 'manual', realServer: rs, action, reason });
-    return targets;
+    return { virtualServer: vs.name, realServers: targets };
   }
 
   table(): DesiredService[] {
@@ -163,14 +171,14 @@ export class PoolSet {
   }
 
   /** Status of every real server, for digests and status output. */
-  statuses(): { id: string; name: string; quorumUp: boolean; panic: boolean; sorry: boolean; servers: { id: string; status: RealServerStatus; since: number }[] }[] {
+  statuses(): { id: string; name: string; quorumUp: boolean; panic: boolean; sorry: boolean; servers: { id: string; status: RealServerStatus; since: number; manual: ManualState }[] }[] {
     return [...this.entries.values()].map((e) => ({
       id: e.id,
       name: e.vs.name,
       quorumUp: e.pool.state.quorumUp,
       panic: e.pool.state.panic,
       sorry: e.pool.state.sorryActive,
-      servers: Object.entries(e.pool.state.servers).map(([id, s]) => ({ id, status: s.status, since: s.statusSince })),
+      servers: Object.entries(e.pool.state.servers).map(([id, s]) => ({ id, status: s.status, since: s.statusSince, manual: s.manual })),
     }));
   }
 

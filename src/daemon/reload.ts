@@ -29,3 +29,12 @@ export function reloadSummary(checks: SyncResult, pools: ReconfigureResult): Rec
     servicesKept: pools.kept.length,
   };
 }
+
+/** `checks 12 kept, 1 added, 0 restarted, 2 removed; services 3 kept, 0 added, 1 removed`. */
+export function summaryLine(s: ReturnType<typeof reloadSummary>): string {
+  const n = (v: number | string[] | undefined): number => (Array.isArray(v) ? v.length : (v ?? 0));
+  return (
+    `checks ${n(s.checksKept)} kept, ${n(s.checksAdded)} added, ${n(s.checksRestarted)} restarted, ${n(s.checksRemoved)} removed; ` +
+    `services ${n(s.servicesKept)} kept, ${n(s.servicesAdded)} added, ${n(s.servicesRemoved)} removed`
+  );
+}

@@ -8,6 +8,7 @@ import { errorMessage } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { buildDaemon, type Daemon, type DaemonDeps } from './build.js';
 import { openIpvsBackend, type BackendName } from './ipvs-backend.js';
+import type { ReloadOutcome } from './control.js';
 
 export interface RunOptions {
   configPath: string;
@@ -23,6 +24,8 @@ export interface RunOptions {
   /** Tests: a ready backend and other daemon dependencies. */
   openBackend?: (name: BackendName) => Promise<IpvsBackend>;
   daemonDeps?: Partial<Omit<DaemonDeps, 'logger' | 'backend'>>;
+  /** Serve the control socket; default true. */
+  control?: boolean;
 }
 
 /**
@@ -53,28 +56,32 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     return 1;
   }
 
-  let reloads: Promise<void> = Promise.resolve();
-  const reload = (source: string): Promise<void> => {
+  let reloads: Promise<unknown> = Promise.resolve();
+  const reload = (source: string): Promise<ReloadOutcome> => {
     // One reload at a time, in order; each reads the newest file. (Only called once `daemon` exists.)
-    reloads = reloads.then(() => reloadFrom(daemon, source));
-    return reloads;
+    const mine = reloads.then(() => reloadFrom(daemon, source));
+    reloads = mine;
+    return mine;
   };
-  const reloadFrom = async (d: Daemon, source: string): Promise<void> => {
-    const fail = (error: string): void => d.bus.emit(createEvent({ type: 'daemon.reload_failed', source, error }, Date.now()));
+  const reloadFrom = async (d: Daemon, source: string): Promise<ReloadOutcome> => {
+    const fail = (error: string): ReloadOutcome => {
+      d.bus.emit(createEvent({ type: 'daemon.reload_failed', source, error }, Date.now()));
+      return { ok: false, error };
+    };
     const next = await loadConfigFile(opts.configPath).catch((err: unknown) => ({ ok: false as const, errors: [], thrown: errorMessage(err) }));
     if (!next.ok) {
       for (const issue of next.errors) logger.error({ issue }, formatIssue(issue));
       logger.error({ config: opts.configPath, source }, 'reload failed: new configuration is invalid; keeping the running one');
       const firstIssue = next.errors[0];
-      fail(firstIssue ? `${next.errors.length} error(s), first: ${formatIssue(firstIssue)}` : 'thrown' in next ? next.thrown : 'invalid configuration');
-      return;
+      return fail(firstIssue ? `${next.errors.length} error(s), first: ${formatIssue(firstIssue)}` : 'thrown' in next ? next.thrown : 'invalid configuration');
     }
     try {
-      await d.reload(next.config, source);
+      const summary = await d.reload(next.config, source);
       applyLogLevel(logger, next.config, opts.cliLogLevel);
+      return { ok: true, summary };
     } catch (err) {
       logger.error({ config: opts.configPath, source, err: errorMessage(err) }, 'reload failed; keeping the running configuration');
-      fail(errorMessage(err));
+      return fail(errorMessage(err));
     }
   };
 
@@ -85,6 +92,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     logger,
     backend,
     traceTable: backendName === 'memory',
+    control: opts.control ?? true,
     requestReload: (source) => reload(source),
   });
 

@@ -29,7 +29,9 @@ const RISE = 2;
 /** UML is slow (process start ~2 s, timers late under load): generous, but far below "never". */
 const SLACK = 6_000;
 
-const CONFIG = `
+const CONFIG = (socket: string): string => `
+control:
+  socket: ${socket}
 ipvs:
   reconcile_interval: 5s
 virtual_servers:
@@ -88,7 +90,7 @@ requireKernelIpvs('kernel/health-e2e')('lvskeep run: health checks drive real IP
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lvskeep-e2e-'));
-    writeFileSync(join(dir, 'lvskeep.yaml'), CONFIG);
+    writeFileSync(join(dir, 'lvskeep.yaml'), CONFIG(join(dir, 'lvskeep.sock')));
     topo = new Topology({ timeoutMs: 60_000 });
     for (const name of ['client', 'director', 'rs1', 'rs2', 'rs3']) await topo.namespace(name);
     await topo.link({ ns: 'client', ifname: 'eth0', addresses: ['203.0.113.10/24'] }, { ns: 'director', ifname: 'out0', addresses: ['203.0.113.1/24'] });

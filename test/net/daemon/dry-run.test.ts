@@ -21,8 +21,10 @@ const SERVERS = [
   { address: '127.0.0.4', port: 18_080, weight: 4 },
 ] as const;
 
-function config(): string {
+function config(socket: string): string {
   return `
+control:
+  socket: ${socket}
 virtual_servers:
   - name: web
     address: 203.0.113.1:80
@@ -67,13 +69,15 @@ const weightIn = (table: readonly string[], rs: string): number | undefined => {
 describe('lvskeep run --dry-run with real HTTP servers on loopback', () => {
   let dir: string;
   let path: string;
+  let socket: string;
   let daemon: DaemonProcess;
   const servers = SERVERS.map((s) => new RealServer(s.address, s.port));
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lvskeep-net-daemon-'));
     path = join(dir, 'lvskeep.yaml');
-    writeFileSync(path, config());
+    socket = join(dir, 'run', 'lvskeep.sock');
+    writeFileSync(path, config(socket));
     for (const s of servers) await s.start();
     daemon = new DaemonProcess(['-c', path, '--dry-run']);
     await daemon.waitFor('the first table', isTable, 20_000);
@@ -123,7 +127,7 @@ describe('lvskeep run --dry-run with real HTTP servers on loopback', () => {
 
   it('SIGHUP with a broken config logs the errors, changes nothing and keeps checking', async () => {
     const before = daemon.lines.filter(isTable).at(-1);
-    writeFileSync(path, config().replace('weight: 4', 'weight: -4'));
+    writeFileSync(path, config(socket).replace('weight: 4', 'weight: -4'));
     const from = daemon.lines.length;
     daemon.signal('SIGHUP');
     await daemon.waitFor('reload failed', (l) => (l.event as { type?: string } | undefined)?.type === 'daemon.reload_failed', 10_000, from);
@@ -141,6 +145,43 @@ describe('lvskeep run --dry-run with real HTTP servers on loopback', () => {
     at = daemon.lines.length;
     await s.start();
     await waitWeight('127.0.0.4:18080', 4, INTERVAL * RISE + TIMEOUT + SLACK, at);
+  });
+
+  it('answers on its control socket: status, drain and enable, reload, alert test', async () => {
+    writeFileSync(path, config(socket)); // the broken file of the previous test is fixed
+    const status = await runCli(['status', '--socket', socket, '--json']);
+    expect(status.code).toBe(0);
+    const parsed = JSON.parse(status.stdout) as { virtualServers: { name: string; realServers: { id: string; kernelWeight: number | null; status: string; lastCheck: { ok: boolean } | null }[] }[] };
+    expect(parsed.virtualServers[0]?.name).toBe('web');
+    expect(parsed.virtualServers[0]?.realServers.map((r) => [r.id, r.kernelWeight, r.status, r.lastCheck?.ok])).toEqual([
+      ['127.0.0.2:18080', 2, 'up', true],
+      ['127.0.0.3:18080', 3, 'up', true],
+      ['127.0.0.4:18080', 4, 'up', true],
+    ]);
+
+    let from = daemon.lines.length;
+    const drain = await runCli(['drain', '--socket', socket, 'web', '127.0.0.2:18080']);
+    expect({ code: drain.code, stdout: drain.stdout }).toEqual({ code: 0, stdout: 'draining 127.0.0.2:18080 in web\n' });
+    await waitWeight('127.0.0.2:18080', 0, 5_000, from);
+    from = daemon.lines.length;
+    const enable = await runCli(['enable', '-c', path, 'web', '127.0.0.2:18080']);
+    expect(enable.code).toBe(0);
+    await waitWeight('127.0.0.2:18080', 2, 5_000, from);
+
+    const missing = await runCli(['maintenance', '--socket', socket, 'web', '127.0.0.9:18080']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('has no real server 127.0.0.9:18080');
+
+    writeFileSync(path, config(socket).replace('weight: 4', 'weight: 5'));
+    from = daemon.lines.length;
+    const reload = await runCli(['reload', '--socket', socket]);
+    expect(reload.code).toBe(0);
+    expect(reload.stdout).toMatch(/^reloaded: checks 3 kept, 0 added, 0 restarted, 0 removed; services 1 kept/);
+    await waitWeight('127.0.0.4:18080', 5, 5_000, from);
+
+    const alert = await runCli(['alert', 'test', '-c', path]);
+    expect(alert.code).toBe(1);
+    expect(alert.stderr).toContain('the running daemon has no alert sinks configured');
   });
 });
 

@@ -11,7 +11,9 @@ import { MemoryBackend } from '../../../src/ipvs/memory-backend.js';
 import { formatState } from '../../../src/ipvs/save-format.js';
 import { createLogger } from '../../../src/log/logger.js';
 
-const CONFIG = (weight: number): string => `
+const CONFIG = (weight: number, socket = '/nonexistent/lvskeep.sock'): string => `
+control:
+  socket: ${socket}
 virtual_servers:
   - address: 203.0.113.1:80
     real_servers:
@@ -37,7 +39,7 @@ describe('runDaemon lifecycle', () => {
   it('keeps the running config on an invalid SIGHUP, applies a valid one, stops on SIGTERM with exit 0', async () => {
     dir = mkdtempSync(join(tmpdir(), 'lvskeep-daemon-'));
     const path = join(dir, 'lvskeep.yaml');
-    writeFileSync(path, CONFIG(2));
+    writeFileSync(path, CONFIG(2, join(dir, 'ctl', 'lvskeep.sock')));
     const lines: Record<string, unknown>[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -52,13 +54,13 @@ describe('runDaemon lifecycle', () => {
     const exit = runDaemon({ configPath: path, logger, signals, openBackend: () => Promise.resolve(backend), daemonDeps: { vrrpFactory: () => undefined } });
 
     await until('the first table', async () => (await weight()).includes('-w 2'));
-    writeFileSync(path, CONFIG(2).replace('weight: 2', 'weight: lots'));
+    writeFileSync(path, CONFIG(2, join(dir, 'ctl', 'lvskeep.sock')).replace('weight: 2', 'weight: lots'));
     signals.emit('SIGHUP');
     await until('reload_failed', () => lines.some((l) => (l.event as { type?: string } | undefined)?.type === 'daemon.reload_failed'));
     expect(lines.some((l) => typeof l.msg === 'string' && l.msg.includes('weight'))).toBe(true); // the error names the field
     expect(await weight()).toContain('-r 198.51.100.11:80 -m -w 2');
 
-    writeFileSync(path, CONFIG(7));
+    writeFileSync(path, CONFIG(7, join(dir, 'ctl', 'lvskeep.sock')));
     signals.emit('SIGHUP');
     await until('the new weight', async () => (await weight()).includes('-w 7'));
     expect(lines.some((l) => (l.event as { type?: string } | undefined)?.type === 'daemon.reloaded')).toBe(true);
