@@ -18,14 +18,14 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
 }
 
-/** `tcp 203.0.113.1:80` -> `TCP  203.0.113.1:80`, `fwmark 7` -> `FWM  7`, as ipvsadm writes them. */
+/** `tcp 203.0.113.1:80` -> `TCP  203.0.113.1:80`, `fwmark 7 inet6` -> `FWM  7 IPv6`, as ipvsadm writes them. */
 export function serviceColumn(id: string): string {
   const space = id.indexOf(' ');
   if (space < 0) return id;
   const proto = id.slice(0, space);
   const rest = id.slice(space + 1);
-  const label = proto === 'fwmark' ? 'FWM' : proto.toUpperCase();
-  return `${label.padEnd(4)} ${rest}`;
+  if (proto === 'fwmark') return `FWM  ${rest.replace(/ inet6$/, ' IPv6')}`;
+  return `${proto.toUpperCase().padEnd(4)} ${rest}`;
 }
 
 const FORWARD: Record<string, string> = { masq: 'Masq', route: 'Route', tunnel: 'Tunnel', local: 'Local', nat: 'Masq', dr: 'Route', tun: 'Tunnel' };

@@ -110,6 +110,7 @@ describe('helpers', () => {
   it('serviceColumn', () => {
     expect(serviceColumn('udp [2001:db8::1]:53')).toBe('UDP  [2001:db8::1]:53');
     expect(serviceColumn('sctp 203.0.113.1:9')).toBe('SCTP 203.0.113.1:9');
+    expect(serviceColumn('fwmark 7 inet6')).toBe('FWM  7 IPv6');
     expect(serviceColumn('weird')).toBe('weird');
   });
 });
