@@ -77,7 +77,7 @@ export async function runRealserverAction(action: Action, opts: RealserverCliOpt
   }
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function registerRealserver(program: Command): Command {
   const realserver = program.command('realserver').description('prepare this host as an LVS-DR or LVS-TUN real server (VIP on lo/tunl0, ARP sysctls)');
@@ -90,17 +90,12 @@ export function registerRealserver(program: Command): Command {
     realserver
       .command(action)
       .description(describe[action])
-      .requiredOption('--vip <address>', 'virtual IP address (repeat for more)', collect, [])
+      .requiredOption('--vip <address>', 'virtual IP address (repeat for more)', collect)
       .addOption(new Option('--mode <mode>', 'LVS forwarding method of the director').choices(['dr', 'tun']).makeOptionMandatory())
       .option('--dev <ifname>', 'device that holds the VIPs (default lo for dr, tunl0 for tun)')
       .option('--state-dir <dir>', 'where realserver.json is kept', DEFAULT_STATE_DIR)
       .addOption(new Option('--vip-backend <kind>', 'how addresses are changed').choices(['auto', 'netlink', 'iproute2']).default('auto'))
       .action(async (opts: RealserverCliOptions) => {
-        if (opts.vip.length === 0) {
-          processOutput.err(`lvskeep realserver ${action}: --vip is required`);
-          process.exitCode = EXIT_ERROR;
-          return;
-        }
         process.exitCode = await runRealserverAction(action, opts);
       });
   }
