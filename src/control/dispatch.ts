@@ -30,7 +30,8 @@ export interface DispatchOptions {
 }
 
 const realTimers: DispatchTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  // Unref'd: a handler that never settles must not keep a stopping daemon alive until its deadline.
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 

@@ -94,3 +94,23 @@ export function manualToRestore(state: PersistedState): ManualRestore[] {
   }
   return out;
 }
+
+/**
+ * A patch that forgets what the configuration no longer has (virtual servers, real servers, VRRP instances),
+ * so renamed or removed objects do not linger in the file or come back as restored drains. Pure.
+ */
+export function prunePatch(state: PersistedState, virtualServers: Readonly<Record<string, readonly string[]>>, instances: readonly string[]): StatePatch {
+  const realServers: NonNullable<StatePatch['realServers']> = {};
+  for (const [vs, servers] of Object.entries(state.realServers)) {
+    const known = virtualServers[vs];
+    if (!known) {
+      realServers[vs] = null;
+      continue;
+    }
+    const gone = Object.keys(servers).filter((rs) => !known.includes(rs));
+    if (gone.length > 0) realServers[vs] = Object.fromEntries(gone.map((rs) => [rs, null]));
+  }
+  const vrrp: NonNullable<StatePatch['vrrp']> = {};
+  for (const name of Object.keys(state.vrrp)) if (!instances.includes(name)) vrrp[name] = null;
+  return { realServers, vrrp };
+}

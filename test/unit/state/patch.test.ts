@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createEvent } from '../../../src/events/types.js';
-import { applyPatch, manualPatch, manualToRestore, patchFromEvent } from '../../../src/state/patch.js';
+import { applyPatch, manualPatch, manualToRestore, patchFromEvent, prunePatch } from '../../../src/state/patch.js';
 import { emptyState, type PersistedState } from '../../../src/state/schema.js';
 
 const T = 1_790_000_000_000;
@@ -66,5 +66,22 @@ describe('manual states', () => {
       { virtualServer: 'web', realServer: 'c', action: 'maintenance' },
     ]);
     expect(restore[0]!.reason).toBe(`drain restored from saved state (set ${new Date(T).toISOString()}: kernel upgrade)`);
+  });
+});
+
+describe('prunePatch', () => {
+  it('forgets virtual servers, real servers and instances that are no longer configured, keeps the rest', () => {
+    const s: PersistedState = {
+      ...emptyState(),
+      realServers: {
+        web: { a: { health: { state: 'up', since: 1 } }, gone: { manual: { state: 'drain', since: 1 } } },
+        old: { x: { health: { state: 'down', since: 1 } } },
+      },
+      vrrp: { VI_1: { state: 'MASTER', since: 1 }, VI_OLD: { state: 'BACKUP', since: 1 } },
+    };
+    const pruned = applyPatch(s, prunePatch(s, { web: ['a', 'b'], mail: ['c'] }, ['VI_1']));
+    expect(pruned.realServers).toEqual({ web: { a: { health: { state: 'up', since: 1 } } } });
+    expect(pruned.vrrp).toEqual({ VI_1: { state: 'MASTER', since: 1 } });
+    expect(manualToRestore(pruned)).toEqual([]);
   });
 });
