@@ -12,13 +12,28 @@ export function familyOf(address: string): Family | undefined {
   return undefined;
 }
 
+// Already-canonical dotted quads (no leading zeros) are by far the common case on a reconcile pass, which
+// canonicalises every destination of both tables: answer them without splitting.
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+// IPv6 canonicalisation is costlier; a table holds a bounded set of addresses, so remember recent answers.
+const IPV6_MEMO_MAX = 65_536;
+const ipv6Memo = new Map<string, string | undefined>();
+
 /** Canonical text of an address, or undefined when it is not an IPv4/IPv6 literal. */
 export function canonicalAddress(address: string): string | undefined {
+  if (CANONICAL_IPV4.test(address)) return address;
   if (isIPv4(address)) return address.split('.').map((p) => String(Number(p))).join('.');
-  if (!isIPv6(address)) return undefined;
+  const known = ipv6Memo.get(address);
+  if (known !== undefined || ipv6Memo.has(address)) return known;
+  const canonical = isIPv6(address) ? canonicalIpv6(address) : undefined;
+  if (ipv6Memo.size >= IPV6_MEMO_MAX) ipv6Memo.clear();
+  ipv6Memo.set(address, canonical);
+  return canonical;
+}
+
+function canonicalIpv6(address: string): string | undefined {
   const groups = ipv6Groups(address);
-  if (!groups) return undefined;
-  return compressIpv6(groups);
+  return groups ? compressIpv6(groups) : undefined;
 }
 
 /** Eight 16-bit groups of an IPv6 literal (which may end in an embedded IPv4 address). */

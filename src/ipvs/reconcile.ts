@@ -1,6 +1,6 @@
 import { canonicalAddress } from './addr.js';
 import type { IpvsOp } from './backend.js';
-import { destId, serviceId, type DesiredService, type DestSpec, type ServiceState } from './model.js';
+import { destId, endpointText, serviceId, type DesiredService, type DestSpec, type ServiceState } from './model.js';
 import { destDifferences, normalizeDesired, normalizeServiceSpec, serviceDifferences } from './spec-diff.js';
 
 /**
@@ -72,7 +72,7 @@ export function diffTables(desiredIn: readonly DesiredService[], actual: readonl
       items.push({ op: { op: 'edit-service', service: spec }, object: id, found: serviceDiffs.join(', '), action: 'edit the service in place' });
     }
     // Canonical ids on both sides, whatever spelling a backend reports (e.g. IPv4-mapped IPv6).
-    const haveDests = new Map(have.dests.map((d) => [destId({ ...d, address: canonicalAddress(d.address) ?? d.address }), d]));
+    const haveDests = new Map(have.dests.map((d) => [endpointText(d.family, canonicalAddress(d.address) ?? d.address, d.port), d]));
     const wantIds = new Set<string>();
     const adds: DriftItem[] = [];
     const edits: DriftItem[] = [];
