@@ -34,6 +34,8 @@ import { trackedChecks } from './vrrp-tracking.js';
 import { removedServiceOps, reloadSummary, summaryLine } from './reload.js';
 import { controlHandlers, type ReloadOutcome } from './control.js';
 import { createControlServer, type ControlServer } from '../control/server.js';
+import { meterIpvsBackend, recordCheckResult, startMetricsService, type MetricsService } from '../metrics/index.js';
+import { realServerSnapshot } from './metrics-sources.js';
 
 const DRAIN_POLL_MS = 2_000;
 
@@ -57,6 +59,8 @@ export interface DaemonDeps {
   requestReload?: (source: string) => Promise<ReloadOutcome>;
   /** Serve the control socket (control.socket of the config). Off unless asked: unit tests have no /run. */
   control?: boolean;
+  /** Serve Prometheus metrics (the config's metrics section). Off unless asked, like the control socket. */
+  metrics?: boolean;
 }
 
 export interface Daemon {
@@ -84,7 +88,18 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
   const emit = (body: EventBody): void => bus.emit(createEvent(body, timers.now()));
   logEvents(bus, logger);
 
-  const backend = observeBackend(deps.backend, {
+  // The metered backend exists only once metrics start; every user goes through this late-bound view.
+  let kernelBackend: IpvsBackend = deps.backend;
+  const lateBound: IpvsBackend = {
+    name: deps.backend.name,
+    dump: (o) => kernelBackend.dump(o),
+    apply: (ops) => kernelBackend.apply(ops),
+    flush: () => kernelBackend.flush(),
+    zero: (s) => kernelBackend.zero(s),
+    info: () => kernelBackend.info(),
+    close: () => kernelBackend.close(),
+  };
+  const backend = observeBackend(lateBound, {
     onFailed: (failed) => {
       for (const f of failed) emit({ type: 'ipvs.error', operation: commandName(f.op), object: opObject(f.op), error: f.error.message });
     },
@@ -99,6 +114,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
   let desiredTimer: unknown;
   let stopped = false;
   let control: ControlServer | undefined;
+  let metrics: MetricsService | undefined;
   const startedAt = timers.now();
 
   const pushDesired = (): void => {
@@ -129,6 +145,9 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
     ...(deps.checkLookups ? { lookups: deps.checkLookups } : {}),
     logger,
     onFirstResult: (vs, rs) => pools.unpin(vs, rs),
+    onCheckResult: (vs, rs, type, result) => {
+      if (metrics) recordCheckResult(metrics.metrics, { virtualServer: vs, realServer: rs, type }, result);
+    },
     onHealth: (vs, rs, status, reason, weight) => {
       logger.info({ virtualServer: vs, realServer: rs, health: status, reason, ...(weight !== undefined ? { weight } : {}) }, 'real server health changed');
       pools.health(vs, rs, status, reason, weight);
@@ -251,6 +270,19 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
           }),
         });
       }
+      if (deps.metrics) {
+        metrics = await startMetricsService({
+          config: config.metrics,
+          bus,
+          logger,
+          sources: {
+            vrrpStatus: () => vrrp?.status() ?? [],
+            alerts: () => alerting?.dispatcher,
+            realServers: () => realServerSnapshot(config, pools, backend),
+          },
+        });
+        if (metrics) kernelBackend = meterIpvsBackend(deps.backend, metrics.metrics);
+      }
       alerting = openAlerting(config);
       const start = startingPointOf(startingPoints(config, kernelWeights(await readKernel())));
       await health.sync(config.virtual_servers, (vs, rs) => start(vs, rs).assume);
@@ -363,6 +395,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
       emit({ type: 'daemon.stopped', reason });
       const left = (await alerting?.stop(deps.alertGraceMs ?? 5_000)) ?? 0;
       if (left > 0) logger.warn({ undelivered: left }, 'alerts left undelivered at stop');
+      await metrics?.stop().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'stopping the metrics endpoint failed'));
       await backend.close().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'closing the IPVS backend failed'));
     },
 

@@ -19,6 +19,8 @@ export interface HealthWiringOptions {
   logger: Logger;
   /** The first result of a check since it was added (the end of its assumption). */
   onFirstResult(vs: string, rs: string, state: HealthState): void;
+  /** Every check result (metrics). */
+  onCheckResult?(vs: string, rs: string, type: string, result: ProbeResult): void;
   /** The real server's health changed (also for a dynamic weight change, with the same status). */
   onHealth(vs: string, rs: string, health: HealthStatus, reason: string, weight?: number): void;
 }
@@ -28,6 +30,7 @@ interface Running {
   rs: string;
   /** The effective check as configured, serialized: equal text = unchanged check. */
   key: string;
+  type: string;
   seen: boolean;
   weight?: number;
   last?: LastResult;
@@ -112,7 +115,7 @@ export class HealthWiring {
         this.running.delete(s.id);
         await this.monitor.remove(s.id);
       }
-      this.running.set(s.id, { vs: s.w.vs, rs: s.w.rs, key: s.w.key, seen: false });
+      this.running.set(s.id, { vs: s.w.vs, rs: s.w.rs, key: s.w.key, type: s.w.check.type, seen: false });
       this.monitor.add({ id: s.id, spec: s.spec, target: checkTargetOf(s.w.vsConfig, s.w.rsConfig) });
     }
     return result;
@@ -147,6 +150,7 @@ export class HealthWiring {
     const r = this.running.get(id);
     if (!r) return;
     r.last = { ok: result.ok, at: (this.opts.monitor.timers ?? realTimers).now(), latencyMs: result.latencyMs, reason: result.reason };
+    this.opts.onCheckResult?.(r.vs, r.rs, r.type, result);
     if (!r.seen) {
       r.seen = true;
       this.opts.onFirstResult(r.vs, r.rs, state);

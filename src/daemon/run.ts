@@ -26,6 +26,8 @@ export interface RunOptions {
   daemonDeps?: Partial<Omit<DaemonDeps, 'logger' | 'backend'>>;
   /** Serve the control socket; default true. */
   control?: boolean;
+  /** Serve metrics when the config enables them; default true. */
+  metrics?: boolean;
 }
 
 /**
@@ -93,6 +95,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     backend,
     traceTable: backendName === 'memory',
     control: opts.control ?? true,
+    metrics: opts.metrics ?? true,
     requestReload: (source) => reload(source),
   });
 

@@ -25,6 +25,8 @@ function config(socket: string): string {
   return `
 control:
   socket: ${socket}
+metrics:
+  listen: 127.0.0.1:19595
 virtual_servers:
   - name: web
     address: 203.0.113.1:80
@@ -147,7 +149,7 @@ describe('lvskeep run --dry-run with real HTTP servers on loopback', () => {
     await waitWeight('127.0.0.4:18080', 4, INTERVAL * RISE + TIMEOUT + SLACK, at);
   });
 
-  it('answers on its control socket: status, drain and enable, reload, alert test', async () => {
+  it('answers on its control socket (status, drain and enable, reload, alert test) and serves metrics', async () => {
     writeFileSync(path, config(socket)); // the broken file of the previous test is fixed
     const status = await runCli(['status', '--socket', socket, '--json']);
     expect(status.code).toBe(0);
@@ -178,6 +180,10 @@ describe('lvskeep run --dry-run with real HTTP servers on loopback', () => {
     expect(reload.code).toBe(0);
     expect(reload.stdout).toMatch(/^reloaded: checks 3 kept, 0 added, 0 restarted, 0 removed; services 1 kept/);
     await waitWeight('127.0.0.4:18080', 5, 5_000, from);
+
+    const scrape = await (await fetch('http://127.0.0.1:19595/metrics')).text();
+    expect(scrape).toMatch(/^lvskeep_real_server_weight\{[^}]*real_server="127\.0\.0\.4:18080"[^}]*kind="kernel"[^}]*\} 5$/m);
+    expect(scrape).toMatch(/^lvskeep_check_results_total\{[^}]*real_server="127\.0\.0\.2:18080"[^}]*result="success"[^}]*\} [1-9]/m);
 
     const alert = await runCli(['alert', 'test', '-c', path]);
     expect(alert.code).toBe(1);

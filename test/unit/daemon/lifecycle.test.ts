@@ -14,6 +14,8 @@ import { createLogger } from '../../../src/log/logger.js';
 const CONFIG = (weight: number, socket = '/nonexistent/lvskeep.sock'): string => `
 control:
   socket: ${socket}
+metrics:
+  enabled: false
 virtual_servers:
   - address: 203.0.113.1:80
     real_servers:
