@@ -1,7 +1,7 @@
 // Starts and stops every configured VRRP instance and sync group, feeds tracking (interfaces, scripts, pool
 // checks reported by the daemon) into them, and reloads a new configuration keeping unchanged instances running.
 import type { EventBus } from '../../events/bus.js';
-import type { LvsEvent } from '../../events/types.js';
+import type { LvsEvent, VrrpState } from '../../events/types.js';
 import type { VrrpConfig, VrrpInstanceConfig as InstanceConfigFromFile } from '../../config/types.js';
 import type { Logger } from '../../log/logger.js';
 import { errorMessage } from '../../util/errors.js';
@@ -15,7 +15,9 @@ import type { TransportOptions } from '../transport/options.js';
 import type { VrrpTransport } from '../transport/types.js';
 import { VrrpSyncGroupRunner } from './group.js';
 import { VrrpInstance, type VrrpInstanceStatus } from './instance.js';
+import { lazySyncBackend, LvsSyncController, type SyncDaemonBackend } from './lvs-sync.js';
 import { buildInstanceSpec, choosePrimaryAddress } from './spec.js';
+import { ACCEPT_NOTE, stateHintNote } from './startup-policy.js';
 import { operstateIsUp, readOperstate, runTrackScripts, spawnScriptRunner, watchInterfaces, type ScriptRunner, type Stoppable } from './track-sources.js';
 import { realRuntimeTimers, type RuntimeTimers } from './timers.js';
 
@@ -36,6 +38,13 @@ export interface VrrpManagerDeps {
   notifyRunner?: ScriptRunner;
   /** Limit for one notify run; default 10 s. */
   notifyTimeoutMs?: number;
+  /**
+   * Opens the IPVS sync-daemon control for instances with `lvs_sync` (once, on first use); default: the IPVS
+   * generic netlink backend in this process's network namespace.
+   */
+  syncDaemonBackend?: () => Promise<SyncDaemonBackend & { close?(): Promise<void> }>;
+  /** Timing of the sync-daemon controller (tests). */
+  lvsSyncTiming?: { retryMs?: number; requestTimeoutMs?: number; stopAnswerMs?: number; stopGoneMs?: number; pollMs?: number };
 }
 
 /** Runs an instance's notify command per state change, one at a time in order, with a bounded backlog. */
@@ -84,6 +93,8 @@ interface Running {
   key: string;
   instance: VrrpInstance;
   sources: Stoppable[];
+  /** The IPVS sync daemons following this instance (lvs_sync). */
+  lvsSync?: LvsSyncController;
 }
 
 export function checkObjectName(virtualServer: string, realServer?: string): string {
@@ -108,6 +119,15 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
   const running = new Map<string, Running>();
   let groups: VrrpSyncGroupRunner[] = [];
   const transportFactory = deps.transportFactory ?? ((kind, opts) => createVrrpTransport(kind, opts, { logger }));
+  let acceptNoted = false;
+  // One kernel connection for every lvs_sync instance, opened only when one exists.
+  const syncBackend = lazySyncBackend(
+    deps.syncDaemonBackend ??
+      (async () => {
+        const { createNetlinkBackend } = await import('../../ipvs/netlink/netlink-backend.js');
+        return createNetlinkBackend({ logger, timeoutMs: 30_000 });
+      }),
+  );
 
   const ensureDeps = async (): Promise<{ vips: VipManager; announcer: AnnouncementSender }> => {
     vips ??= await createVipManager(deps.vipBackend ?? 'auto', { logger });
@@ -133,9 +153,24 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
     } catch (err) {
       throw new Error(`${where}: cannot open the ${spec.transportKind} transport: ${errorMessage(err)}`, { cause: err });
     }
-    const onStateChange = notifier(c, deps.notifyRunner ?? spawnScriptRunner, deps.notifyTimeoutMs ?? 10_000, logger);
+    const notify = notifier(c, deps.notifyRunner ?? spawnScriptRunner, deps.notifyTimeoutMs ?? 10_000, logger);
+    const lvsSync = c.lvs_sync
+      ? new LvsSyncController(c.name, { interface: c.lvs_sync.interface, syncId: c.lvs_sync.sync_id }, { backend: syncBackend, logger, bus: deps.bus, timers, ...deps.lvsSyncTiming })
+      : undefined;
+    const fromState = { INIT: 'Initialize', BACKUP: 'Backup', MASTER: 'Master', FAULT: 'Fault' } as const;
+    const onStateChange = (change: { instance: string; from: VrrpState; to: VrrpState; priority: number; reason: string }): void => {
+      lvsSync?.follow(fromState[change.to]);
+      notify?.(change);
+    };
+    if (c.state_hint !== undefined) logger.info({ instance: c.name, state_hint: c.state_hint, priority: c.priority }, stateHintNote(c.state_hint, c.priority));
+    if (!c.accept && !acceptNoted) {
+      acceptNoted = true;
+      logger.info({ instance: c.name }, ACCEPT_NOTE);
+    }
     const instance = new VrrpInstance(spec, { transport, vips: d.vips, announcer: d.announcer, logger, bus: deps.bus, timers, tracked: trackedFromConfig(c), onStateChange });
-    return { config: c, key: JSON.stringify(c), instance, sources: [] };
+    const r: Running = { config: c, key: JSON.stringify(c), instance, sources: [] };
+    if (lvsSync) r.lvsSync = lvsSync;
+    return r;
   };
 
   /** Read link states now (so startup sees them), start the instance, then keep watching. */
@@ -166,7 +201,12 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
 
   const halt = async (r: Running): Promise<void> => {
     for (const s of r.sources) s.stop();
-    await r.instance.stop();
+    try {
+      await r.instance.stop();
+    } finally {
+      // Stopped VRRP owns no connections: stop its sync daemons too (as keepalived does on shutdown).
+      await r.lvsSync?.close();
+    }
   };
 
   const rebuildGroups = (): void => {
@@ -218,6 +258,7 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       for (const g of groups) g.detach();
       groups = [];
       await vips?.close();
+      await syncBackend.close();
     },
 
     async reload(next: VrrpConfig) {
