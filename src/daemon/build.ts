@@ -21,6 +21,7 @@ import type { Logger } from '../log/logger.js';
 import type { CronDriver } from '../schedules/cron-driver.js';
 import { VERSION } from '../version.js';
 import { createVrrpManager, type VrrpManager } from '../vrrp/runtime/manager.js';
+import { realRuntimeTimers } from '../vrrp/runtime/timers.js';
 import { errorMessage } from '../util/errors.js';
 import type { ConfigLookups } from '../health/from-config.js';
 import { logEvents } from './event-log.js';
@@ -34,7 +35,7 @@ import { trackedChecks } from './vrrp-tracking.js';
 import { removedServiceOps, reloadSummary, summaryLine } from './reload.js';
 import { controlHandlers, type ReloadOutcome } from './control.js';
 import { createControlServer, type ControlServer } from '../control/server.js';
-import { meterIpvsBackend, recordCheckResult, startMetricsService, type MetricsService } from '../metrics/index.js';
+import { latenessTimers, meterIpvsBackend, recordCheckResult, startMetricsService, type MetricsService } from '../metrics/index.js';
 import { realServerSnapshot } from './metrics-sources.js';
 
 const DRAIN_POLL_MS = 2_000;
@@ -292,7 +293,15 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
       reconciler.start();
       health.start();
       schedules = startSchedules(config, scheduleDeps());
-      vrrp = deps.vrrpFactory ? deps.vrrpFactory(config, { logger, bus }) : createVrrpManager(config.vrrp, { logger, bus, vipBackend: config.backend.vip });
+      vrrp = deps.vrrpFactory
+        ? deps.vrrpFactory(config, { logger, bus })
+        : createVrrpManager(config.vrrp, {
+            logger,
+            bus,
+            vipBackend: config.backend.vip,
+            // Late VRRP timers (a stalled event loop) show in lvskeep_vrrp_timer_lateness_seconds before they cost a failover.
+            ...(metrics ? { timers: latenessTimers(realRuntimeTimers, metrics.metrics) } : {}),
+          });
       if (vrrp) {
         try {
           await vrrp.start();
