@@ -1,0 +1,172 @@
+// The manager wires lvs_sync (IPVS sync daemons follow the instance, and its sync group) and the start-up
+// policy (state_hint, saved Master state: listen one Master_Down_Interval unless priority 255).
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../../src/config/load.js';
+import type { VrrpConfig } from '../../../src/config/types.js';
+import { createVrrpManager } from '../../../src/vrrp/runtime/manager.js';
+import { FakeSyncKernel } from './fake-sync-kernel.js';
+import { FakeAnnouncer, FakeTransport, FakeVips, ManualTimers, flush, logger, recordingBus } from './fakes.js';
+
+function vrrpConfig(lines: string[]): VrrpConfig {
+  const r = parseConfigText(['vrrp:', ...lines].join('\n'), 'test.yaml');
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.config.vrrp;
+}
+
+const inst = (name: string, vrid: number, vip: string, priority: number, extra: string[] = []): string[] => [
+  `    - name: ${name}`,
+  '      interface: eth0',
+  `      virtual_router_id: ${vrid}`,
+  `      priority: ${priority}`,
+  '      advert_interval: 1s',
+  `      virtual_ips: [${vip}/24]`,
+  ...extra.map((l) => `      ${l}`),
+];
+
+function setup() {
+  const timers = new ManualTimers();
+  const vips = new FakeVips();
+  const transports: FakeTransport[] = [];
+  const operstate = new Map<string, string>([
+    ['eth0', 'up'],
+    ['eth1', 'up'],
+  ]);
+  const kernel = new FakeSyncKernel(timers);
+  let opens = 0;
+  const { bus, events } = recordingBus();
+  const deps = {
+    logger,
+    bus,
+    timers,
+    vipManager: vips,
+    announcer: new FakeAnnouncer(),
+    transportFactory: () => {
+      const t = new FakeTransport();
+      transports.push(t);
+      return Promise.resolve(t);
+    },
+    readOperstate: (n: string) => Promise.resolve(operstate.get(n)),
+    linkPollMs: 100,
+    syncDaemonBackend: () => {
+      opens++;
+      return Promise.resolve(kernel);
+    },
+  };
+  return { timers, vips, transports, operstate, kernel, events, deps, opens: () => opens };
+}
+
+async function stopManager(m: ReturnType<typeof createVrrpManager>, timers: ManualTimers): Promise<void> {
+  const stopping = m.stop();
+  await timers.advance(5000);
+  await stopping;
+}
+
+describe('manager: lvs_sync', () => {
+  it('runs the backup daemon from start-up, the master daemon as Master, and none after stop', async () => {
+    const t = setup();
+    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9 }'])]), t.deps);
+    await m.start();
+    await t.timers.advance(100);
+    expect(m.status()[0]?.state).toBe('Backup');
+    expect(t.kernel.running).toEqual([{ state: 'backup', mcastIfn: 'eth1', syncId: 9 }]);
+    await t.timers.advance(4000);
+    expect(m.status()[0]?.state).toBe('Master');
+    expect(t.kernel.running).toEqual([{ state: 'master', mcastIfn: 'eth1', syncId: 9 }]);
+    await stopManager(m, t.timers);
+    expect(t.kernel.running).toEqual([]);
+    // A planned stop steps down first (Backup while the peer takes over: backup daemon), then shuts down.
+    expect(t.kernel.log).toEqual(['start backup eth1 9', 'stop backup', 'start master eth1 9', 'stop master', 'start backup eth1 9', 'stop backup']);
+    expect(t.opens()).toBe(1);
+  });
+
+  it('opens no IPVS control when no instance sets lvs_sync', async () => {
+    const t = setup();
+    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150)]), t.deps);
+    await m.start();
+    await t.timers.advance(4000);
+    await stopManager(m, t.timers);
+    expect(t.opens()).toBe(0);
+  });
+
+  it('in a sync group, the daemon follows the group: a fault of the other member moves it to backup', async () => {
+    const t = setup();
+    const cfg = vrrpConfig([
+      '  instances:',
+      ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9 }']),
+      ...inst('int', 2, '192.0.2.51', 150, ['track: { interfaces: [{ name: eth1 }] }']),
+      '  sync_groups:',
+      '    - name: nat',
+      '      instances: [ext, int]',
+    ]);
+    const m = createVrrpManager(cfg, t.deps);
+    await m.start();
+    await t.timers.advance(4000);
+    expect(m.status().map((s) => s.state)).toEqual(['Master', 'Master']);
+    expect(t.kernel.states()).toEqual(['master']);
+    t.operstate.set('eth1', 'down');
+    await t.timers.advance(300);
+    expect(m.status().map((s) => s.state)).toEqual(['Fault', 'Fault']);
+    expect(t.kernel.states()).toEqual(['backup']);
+    await stopManager(m, t.timers);
+  });
+
+  it('a kernel without IPVS gives ipvs.error events, and VRRP keeps working', async () => {
+    const t = setup();
+    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9 }'])]), {
+      ...t.deps,
+      syncDaemonBackend: () => Promise.reject(new Error('IPVS generic netlink family not found: is the ip_vs module loaded?')),
+      lvsSyncTiming: { retryMs: 1000 },
+    });
+    await m.start();
+    await t.timers.advance(4000);
+    expect(m.status()[0]?.state).toBe('Master');
+    const errors = t.events.filter((e) => e.type === 'ipvs.error');
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toMatchObject({ operation: 'GET_DAEMON', error: expect.stringContaining('ip_vs module') as string });
+    await stopManager(m, t.timers);
+  });
+});
+
+describe('manager: start-up policy (state_hint, restart next to a running master)', () => {
+  // priority 200, 1 s adverts: Master_Down_Interval = 3000 + (256 - 200) * 1000 / 256 = 3218.75 ms
+  const MASTER_DOWN_MS = 3000 + (56 * 1000) / 256;
+  const peerAdvert = (priority: number) => ({ version: 3 as const, vrid: 1, priority, intervalCs: 100, addresses: ['192.0.2.50'] });
+
+  it('state_hint MASTER below 255 listens one Master_Down_Interval before claiming Master', async () => {
+    const t = setup();
+    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 200, ['state_hint: MASTER'])]), t.deps);
+    await m.start();
+    await t.timers.advance(MASTER_DOWN_MS - 10);
+    expect(m.status()[0]).toMatchObject({ state: 'Backup', holdingVips: false });
+    expect(t.vips.present.size).toBe(0);
+    expect(t.transports[0]?.sent).toEqual([]);
+    await t.timers.advance(20);
+    expect(m.status()[0]?.state).toBe('Master');
+    await stopManager(m, t.timers);
+  });
+
+  it('a restarted instance (hint MASTER) next to a running higher-priority master never becomes Master', async () => {
+    const t = setup();
+    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 200, ['state_hint: MASTER'])]), t.deps);
+    await m.start();
+    const tr = t.transports[0];
+    if (!tr) throw new Error('no transport');
+    for (let i = 0; i < 10; i++) {
+      tr.deliverAdvert(peerAdvert(250), '192.0.2.2');
+      await t.timers.advance(1000);
+      expect(m.status()[0]?.state).toBe('Backup');
+    }
+    expect(t.vips.log.filter((l) => l.startsWith('add'))).toEqual([]);
+    expect(t.events.filter((e) => e.type === 'vrrp.state' && e.to === 'MASTER')).toEqual([]);
+    await stopManager(m, t.timers);
+  });
+
+  it('priority 255 (address owner) becomes Master at start-up without waiting', async () => {
+    const t = setup();
+    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 255, ['state_hint: MASTER'])]), t.deps);
+    await m.start();
+    await flush();
+    expect(m.status()[0]?.state).toBe('Master');
+    await stopManager(m, t.timers);
+  });
+});
