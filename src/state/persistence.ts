@@ -29,9 +29,9 @@ export interface StatePersistence {
   /** Drains and maintenance to apply again, in file order. */
   readonly manualToRestore: ManualRestore[];
   readonly writer: StateWriter;
-  /** Call after the pools accepted drain/maintenance/enable for these real servers. */
+  /** Call after the pools accepted drain/maintenance/enable; `virtualServer` is the id events carry (vsId). */
   recordManual(virtualServer: string, realServers: readonly string[], action: ManualAction, reason?: string): void;
-  /** Forget objects the (new) configuration no longer has: virtual server name -> real server ids, instance names. */
+  /** Forget objects the (new) configuration no longer has: vsId -> real server ids, and VRRP instance names. */
   prune(virtualServers: Readonly<Record<string, readonly string[]>>, instances: readonly string[]): void;
   /** Unsubscribe and write what is pending. */
   stop(): Promise<void>;

@@ -1,6 +1,7 @@
 /**
- * What lvskeep keeps across restarts, and its on-disk schema. Keys are the texts events carry: the virtual
- * server's configured name (as pool events name it) and the real server's endpoint (`198.51.100.11:80`).
+ * What lvskeep keeps across restarts, and its on-disk schema. Keys are the texts the daemon's events carry:
+ * the virtual server's id (`tcp 203.0.113.1:80`, vsId of src/daemon/ids.ts) and the real server's endpoint
+ * (`198.51.100.11:80`). Operator actions and pruning must use the same ids.
  * The file carries a version; a reader refuses versions newer than it knows rather than guessing.
  */
 import { z } from 'zod';
