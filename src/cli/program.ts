@@ -6,6 +6,9 @@ import { registerApply, registerPlan } from './commands/plan.js';
 import { registerIpvs } from './commands/ipvs.js';
 import { registerAlert } from './commands/alert.js';
 import { registerControlCommands } from '../control/cli.js';
+import { registerDirector } from '../director/cli.js';
+import { registerRealserver } from '../realserver/cli.js';
+import { registerLab } from '../lab/cli.js';
 
 export const DEFAULT_CONFIG = '/etc/lvskeep/lvskeep.yaml';
 
@@ -33,5 +36,8 @@ export function buildProgram(): Command {
   registerIpvs(program);
   registerAlert(program);
   registerControlCommands(program);
+  registerDirector(program);
+  registerRealserver(program);
+  registerLab(program);
   return program;
 }

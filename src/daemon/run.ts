@@ -9,6 +9,7 @@ import { VERSION } from '../version.js';
 import { buildDaemon, type Daemon, type DaemonDeps } from './build.js';
 import { openIpvsBackend, type BackendName } from './ipvs-backend.js';
 import type { ReloadOutcome } from './control.js';
+import { prepareDirector } from '../director/prepare.js';
 
 export interface RunOptions {
   configPath: string;
@@ -24,6 +25,8 @@ export interface RunOptions {
   /** Tests: a ready backend and other daemon dependencies. */
   openBackend?: (name: BackendName) => Promise<IpvsBackend>;
   daemonDeps?: Partial<Omit<DaemonDeps, 'logger' | 'backend'>>;
+  /** Tests: instead of writing /proc/sys. */
+  prepareDirector?: typeof prepareDirector;
   /** Serve the control socket; default true. */
   control?: boolean;
   /** Serve metrics when the config enables them; default true. */
@@ -99,6 +102,15 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     requestReload: (source) => reload(source),
   });
 
+  if (config.director.sysctls === 'auto' && !opts.dryRun) {
+    // NAT needs forwarding and no ICMP redirects; failing to set them is logged, VRRP and checks still run.
+    try {
+      const report = await (opts.prepareDirector ?? prepareDirector)(config);
+      for (const c of report.changes) logger.info({ sysctl: c.key, from: c.from, to: c.to, why: c.why }, 'director sysctl set');
+    } catch (err) {
+      logger.error({ err: errorMessage(err) }, 'director.sysctls auto: could not set the director sysctls');
+    }
+  }
   if (config.global.startup_delay > 0) {
     logger.info({ ms: config.global.startup_delay }, 'waiting startup_delay before starting');
     await new Promise((r) => setTimeout(r, config.global.startup_delay));

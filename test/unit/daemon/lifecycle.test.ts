@@ -1,7 +1,7 @@
 // runDaemon as systemd drives it, with its signals from an EventEmitter: an invalid config on SIGHUP is
 // rejected (errors logged, daemon.reload_failed) and the running table stays; a valid one is applied.
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -89,5 +89,32 @@ describe('runDaemon lifecycle', () => {
     const code = await runDaemon({ configPath: path, logger, signals: new EventEmitter(), openBackend: () => Promise.resolve(new MemoryBackend()) });
     expect(code).toBe(1);
     expect(lines.join('')).toMatch(/lvskeep\.yaml:3:5.*schedular/);
+  });
+
+  it('sets the director sysctls at start with director.sysctls: auto, but not in a dry run', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lvskeep-daemon-'));
+    const path = join(dir, 'lvskeep.yaml');
+    writeFileSync(path, `director:\n  sysctls: auto\n${CONFIG(1, join(dir, 'ctl.sock'))}`);
+    const logger = await createLogger({ level: 'silent' });
+    for (const dryRun of [false, true]) {
+      const calls: number[] = [];
+      const signals = new EventEmitter();
+      const exit = runDaemon({
+        configPath: path,
+        logger,
+        signals,
+        dryRun,
+        openBackend: () => Promise.resolve(new MemoryBackend()),
+        daemonDeps: { vrrpFactory: () => undefined },
+        prepareDirector: (c) => {
+          calls.push(c.virtual_servers.length);
+          return Promise.resolve({ dryRun: false, changes: [{ key: 'net/ipv4/ip_forward', from: '0', to: '1', why: 'NAT' }], unchanged: [] });
+        },
+      });
+      await until('the control socket', () => existsSync(join(dir ?? '', 'ctl.sock')));
+      signals.emit('SIGTERM');
+      expect(await exit).toBe(0);
+      expect(calls).toEqual(dryRun ? [] : [1]);
+    }
   });
 });
