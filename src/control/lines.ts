@@ -44,6 +44,15 @@ export class LineSplitter {
     return { lines, overflow: false };
   }
 
+  /** The stream ended: what is left is the last line, though it has no newline (printf without \n). */
+  end(): string | undefined {
+    if (this.overflowed || this.pending === 0) return undefined;
+    const text = Buffer.concat(this.parts).toString('utf8').replace(/\r$/, '');
+    this.parts = [];
+    this.pending = 0;
+    return text.trim() === '' ? undefined : text;
+  }
+
   /** Bytes of an unfinished line held. */
   get buffered(): number {
     return this.pending;

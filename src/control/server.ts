@@ -70,12 +70,17 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
     if (sock.destroyed || !sock.writable) return true;
     return sock.write(`${JSON.stringify(response)}\n`);
   };
+  /** Answer and close both sides (half-open sockets would otherwise wait for a peer that may never end). */
   const refuse = (sock: Socket, response: ControlResponse): void => {
-    if (!sock.destroyed && sock.writable) sock.end(`${JSON.stringify(response)}\n`);
-    else sock.destroy();
+    if (!sock.destroyed && sock.writable) {
+      sock.once('finish', () => sock.destroy());
+      sock.end(`${JSON.stringify(response)}\n`);
+    } else sock.destroy();
   };
 
-  const server: Server = createServer((sock) => {
+  // Half-open: `echo '{...}' | socat - UNIX:...` closes its sending side right after the request and still
+  // waits for the answer; we end our side once its requests are answered.
+  const server: Server = createServer({ allowHalfOpen: true }, (sock) => {
     sock.on('error', (err) => logger.debug({ socket: path, err: errorMessage(err) }, 'control connection error'));
     if (!ready || closing) {
       refuse(sock, errorResponse(null, 'busy', 'the control socket is not accepting requests (starting or stopping)'));
@@ -95,6 +100,8 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
     const splitter = new LineSplitter(maxLine);
     const queue: string[] = [];
     let working = false;
+    /** The client sent everything it will send (half-close). */
+    let peerEnded = false;
     /** Set once we hang up on this client: later bytes are ignored and no handler runs for them. */
     let dead = false;
     const onIdle = (): void => {
@@ -128,12 +135,22 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
         }
       } finally {
         working = false;
-        if (!sock.destroyed) {
+        if (peerEnded && !sock.destroyed) sock.end();
+        else if (!sock.destroyed) {
           sock.setTimeout(idleMs);
           sock.resume();
         }
       }
     };
+
+    sock.on('end', () => {
+      peerEnded = true;
+      if (dead) return;
+      const last = splitter.end();
+      if (last !== undefined) queue.push(last);
+      if (queue.length === 0 && !working) sock.end();
+      else void pump().catch(() => sock.destroy());
+    });
 
     sock.on('data', (chunk: Buffer) => {
       if (dead) return;

@@ -144,6 +144,27 @@ describe('control socket', () => {
     expect(lines[2]).toMatchObject({ id: 3, ok: true });
   });
 
+  it('answers a client that half-closes after sending (socat, printf without newline)', async () => {
+    await start();
+    const halfClose = (data: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const sock = connect({ path });
+        let out = '';
+        const t = setTimeout(() => reject(new Error('no answer within 3 s')), 3000);
+        sock.on('connect', () => sock.end(data));
+        sock.on('data', (d: Buffer) => (out += d.toString()));
+        sock.on('close', () => {
+          clearTimeout(t);
+          resolve(out);
+        });
+        sock.on('error', reject);
+      });
+    expect(JSON.parse(await halfClose('{"id":1,"cmd":"step-down"}\n'))).toEqual({ id: 1, ok: true, result: { steppedDown: ['VI_1'] } });
+    expect(JSON.parse(await halfClose('{"id":2,"cmd":"step-down"}'))).toEqual({ id: 2, ok: true, result: { steppedDown: ['VI_1'] } });
+    expect(await halfClose('')).toBe('');
+    await waitFor(() => server!.connectionCount() === 0, 'half-closed connections to be closed');
+  });
+
   it('answers an oversize line (over 1 MiB, no newline) with line-too-long and hangs up; the server stays up', async () => {
     await start();
     const { lines, closed } = await exchange(path, Buffer.alloc(MAX_REQUEST_LINE + 1, 0x61), 2);

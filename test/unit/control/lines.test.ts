@@ -50,4 +50,17 @@ describe('LineSplitter', () => {
     chunk.fill(0x78);
     expect(s.push(b('\n')).lines).toEqual(['abc']);
   });
+
+  it('end() returns an unterminated last line, nothing for blanks or after overflow', () => {
+    const s = new LineSplitter(10);
+    s.push(b('{"a":1}\n{"b":2}'));
+    expect(s.end()).toBe('{"b":2}');
+    expect(s.end()).toBeUndefined();
+    const blank = new LineSplitter(10);
+    blank.push(b('  '));
+    expect(blank.end()).toBeUndefined();
+    const over = new LineSplitter(2);
+    over.push(b('abc'));
+    expect(over.end()).toBeUndefined();
+  });
 });
