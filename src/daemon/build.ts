@@ -37,6 +37,7 @@ import { controlHandlers, type ReloadOutcome } from './control.js';
 import { createControlServer, type ControlServer } from '../control/server.js';
 import { latenessTimers, meterIpvsBackend, recordCheckResult, startMetricsService, type MetricsService } from '../metrics/index.js';
 import { realServerSnapshot } from './metrics-sources.js';
+import { startStatePersistence, type StatePersistence } from '../state/index.js';
 
 const DRAIN_POLL_MS = 2_000;
 
@@ -62,6 +63,8 @@ export interface DaemonDeps {
   control?: boolean;
   /** Serve Prometheus metrics (the config's metrics section). Off unless asked, like the control socket. */
   metrics?: boolean;
+  /** Keep operator states and health in global.state_dir across restarts. Off unless asked. */
+  state?: boolean;
 }
 
 export interface Daemon {
@@ -116,6 +119,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
   let stopped = false;
   let control: ControlServer | undefined;
   let metrics: MetricsService | undefined;
+  let state: StatePersistence | undefined;
   const startedAt = timers.now();
 
   const pushDesired = (): void => {
@@ -266,6 +270,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
             vrrp: () => vrrp,
             alerting: () => alerting,
             reload: (source) => deps.requestReload?.(source) ?? Promise.resolve({ ok: false, error: 'reload is not available' }),
+            onManual: (vs, rss, action, reason) => state?.recordManual(vs, rss, action, reason),
             startedAt,
             now: () => timers.now(),
           }),
@@ -284,10 +289,20 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
         });
         if (metrics) kernelBackend = meterIpvsBackend(deps.backend, metrics.metrics);
       }
+      if (deps.state) state = await startStatePersistence({ dir: config.global.state_dir, bus, logger });
       alerting = openAlerting(config);
       const start = startingPointOf(startingPoints(config, kernelWeights(await readKernel())));
       await health.sync(config.virtual_servers, (vs, rs) => start(vs, rs).assume);
       pools.configure(config.virtual_servers, start);
+      // A server drained or in maintenance before the restart stays so until an operator enables it.
+      for (const m of state?.manualToRestore ?? []) {
+        try {
+          pools.manual(m.virtualServer, m.realServer, m.action, m.reason);
+          logger.info({ virtualServer: m.virtualServer, realServer: m.realServer, action: m.action }, 'operator state restored from the state file');
+        } catch (err) {
+          logger.warn({ virtualServer: m.virtualServer, realServer: m.realServer, err: errorMessage(err) }, 'saved operator state is for an object no longer configured; dropped');
+        }
+      }
       reconciler = openReconciler(config);
       reconciler.setDesired(pools.table());
       reconciler.start();
@@ -340,6 +355,10 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
       config = next;
       tracked = trackedChecks(next);
       const poolChange = pools.configure(next.virtual_servers, start);
+      state?.prune(
+        Object.fromEntries(next.virtual_servers.map((vs) => [vsId(vs), vs.real_servers.map(rsId)])),
+        next.vrrp.instances.map((i) => i.name),
+      );
       // A real server whose check was removed is healthy by definition from now on.
       const uncheckedNow = new Set(sync.removed);
       for (const vs of next.virtual_servers) {
@@ -404,6 +423,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
       emit({ type: 'daemon.stopped', reason });
       const left = (await alerting?.stop(deps.alertGraceMs ?? 5_000)) ?? 0;
       if (left > 0) logger.warn({ undelivered: left }, 'alerts left undelivered at stop');
+      await state?.stop().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'writing the state file at stop failed'));
       await metrics?.stop().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'stopping the metrics endpoint failed'));
       await backend.close().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'closing the IPVS backend failed'));
     },

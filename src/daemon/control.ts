@@ -26,6 +26,8 @@ export interface ControlContext {
   vrrp(): VrrpManager | undefined;
   alerting(): Alerting | undefined;
   reload(source: string): Promise<ReloadOutcome>;
+  /** An operator action was applied (state persistence records it). */
+  onManual?(vs: string, realServers: readonly string[], action: ManualAction, reason: string): void;
   startedAt: number;
   now(): number;
 }
@@ -34,8 +36,11 @@ const STATE_TEXT: Record<VrrpStateName, 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT'> 
 
 function manual(ctx: ControlContext, action: ManualAction) {
   return (args: { vs: string; rs: string }): Promise<{ virtualServer: string; realServers: string[] }> => {
+    const reason = `${action} by operator (control socket)`;
     try {
-      return Promise.resolve(ctx.pools.manual(args.vs, args.rs, action, `${action} by operator (control socket)`));
+      const done = ctx.pools.manual(args.vs, args.rs, action, reason);
+      ctx.onManual?.(done.id, done.realServers, action, reason);
+      return Promise.resolve({ virtualServer: done.virtualServer, realServers: done.realServers });
     } catch (err) {
       throw new ControlError(err instanceof NotFoundError ? 'not-found' : 'failed', errorMessage(err));
     }

@@ -129,7 +129,7 @@ export class PoolSet {
   }
 
   /** Operator action on a virtual server (by name or address) and one of its real servers, or all of them. */
-  manual(vsRef: string, rsRef: string | undefined, action: ManualAction, reason: string): { virtualServer: string; realServers: string[] } {
+  manual(vsRef: string, rsRef: string | undefined, action: ManualAction, reason: string): { virtualServer: string; id: string; realServers: string[] } {
     const vs = findVirtualServer(this.order, vsRef) ?? this.order.find((v) => vsId(v) === vsRef);
     if (!vs) throw new NotFoundError(`no virtual server ${vsRef}`);
     const e = this.entries.get(vsId(vs));
@@ -144,7 +144,7 @@ export class PoolSet {
     // An operator's word ends the wait for the first check result.
     for (const rs of targets) e.pins.delete(rs);
     for (const rs of targets) this.input(e.id, { kind: 'manual', realServer: rs, action, reason });
-    return { virtualServer: vs.name, realServers: targets };
+    return { virtualServer: vs.name, id: e.id, realServers: targets };
   }
 
   table(): DesiredService[] {

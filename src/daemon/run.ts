@@ -31,6 +31,8 @@ export interface RunOptions {
   control?: boolean;
   /** Serve metrics when the config enables them; default true. */
   metrics?: boolean;
+  /** Persist operator states in global.state_dir; default true (never in a dry run). */
+  state?: boolean;
 }
 
 /**
@@ -99,6 +101,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     traceTable: backendName === 'memory',
     control: opts.control ?? true,
     metrics: opts.metrics ?? true,
+    // A dry run changes nothing on the host, its state file included.
+    state: !opts.dryRun && (opts.state ?? true),
     requestReload: (source) => reload(source),
   });
 

@@ -8,7 +8,7 @@
 //   client 203.0.113.10 --veth-- 203.0.113.1 director [VIP 203.0.113.100:80] 198.51.100.1 --bridge lan-- rs1 .11, rs2 .12, rs3 .13
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Topology, type NsProcess } from '../harness/netns.js';
 import { requireKernelIpvs } from '../harness/privileges.js';
@@ -30,6 +30,8 @@ const RISE = 2;
 const SLACK = 6_000;
 
 const CONFIG = (socket: string): string => `
+global:
+  state_dir: ${dirname(socket)}/state
 control:
   socket: ${socket}
 ipvs:

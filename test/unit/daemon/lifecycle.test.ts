@@ -3,15 +3,18 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { controlRequest } from '../../../src/control/client.js';
 import { runDaemon } from '../../../src/daemon/run.js';
 import { MemoryBackend } from '../../../src/ipvs/memory-backend.js';
 import { formatState } from '../../../src/ipvs/save-format.js';
 import { createLogger } from '../../../src/log/logger.js';
 
 const CONFIG = (weight: number, socket = '/nonexistent/lvskeep.sock'): string => `
+global:
+  state_dir: ${dirname(socket)}/state
 control:
   socket: ${socket}
 metrics:
@@ -116,5 +119,36 @@ describe('runDaemon lifecycle', () => {
       expect(await exit).toBe(0);
       expect(calls).toEqual(dryRun ? [] : [1]);
     }
+  });
+
+  it('an operator maintenance (control socket) survives a restart through the state file', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lvskeep-daemon-'));
+    const path = join(dir, 'lvskeep.yaml');
+    const socket = join(dir, 'ctl.sock');
+    writeFileSync(path, CONFIG(4, socket));
+    const logger = await createLogger({ level: 'silent' });
+    const backend = new MemoryBackend();
+    const weight = async (): Promise<number | undefined> => (await backend.dump())[0]?.dests[0]?.weight;
+    const run = (): { signals: EventEmitter; exit: Promise<number> } => {
+      const signals = new EventEmitter();
+      // The same table across both runs, as the kernel keeps it; closing it is the daemon's last act.
+      const view = Object.assign(Object.create(backend) as MemoryBackend, { close: () => Promise.resolve() });
+      return { signals, exit: runDaemon({ configPath: path, logger, signals, openBackend: () => Promise.resolve(view), daemonDeps: { vrrpFactory: () => undefined } }) };
+    };
+
+    const first = run();
+    await until('the first table', async () => (await weight()) === 4);
+    const r = await controlRequest(socket, 'maintenance', { vs: 'tcp 203.0.113.1:80', rs: '198.51.100.11:80' });
+    expect(r).toEqual({ virtualServer: '203.0.113.1:80', realServers: ['198.51.100.11:80'] });
+    await until('weight 0', async () => (await weight()) === 0);
+    first.signals.emit('SIGTERM');
+    expect(await first.exit).toBe(0);
+
+    const second = run();
+    await until('the control socket', () => existsSync(socket));
+    const status = await controlRequest(socket, 'status', {});
+    expect(status.virtualServers[0]?.realServers[0]).toMatchObject({ id: '198.51.100.11:80', status: 'maintenance', manual: 'maintenance', kernelWeight: 0 });
+    second.signals.emit('SIGTERM');
+    expect(await second.exit).toBe(0);
   });
 });

@@ -246,7 +246,7 @@ describe('daemon wiring (memory backend, fake clock)', () => {
     const web = { kind: 'addr' as const, family: 4 as const, protocol: 'tcp' as const, address: '203.0.113.1', port: 80 };
     const rs = { family: 4 as const, address: '198.51.100.11', port: 80 };
     backend.setCounters(web, rs, { activeConns: 3 });
-    expect(daemon.pools.manual('web', '198.51.100.11', 'drain', 'test drain')).toEqual({ virtualServer: 'web', realServers: ['198.51.100.11:80'] });
+    expect(daemon.pools.manual('web', '198.51.100.11', 'drain', 'test drain')).toEqual({ virtualServer: 'web', id: 'tcp 203.0.113.1:80', realServers: ['198.51.100.11:80'] });
     await timers.advance(2_500);
     expect(await weight(backend, '198.51.100.11:80')).toBe(0); // no new connections while draining
     expect(events.map((e) => e.type)).not.toContain('rs.drained');
