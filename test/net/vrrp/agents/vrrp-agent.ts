@@ -1,6 +1,6 @@
 // Runs the VRRP manager from an lvskeep YAML config inside a test namespace:
 //   ip netns exec NS node --import tsx vrrp-agent.ts CONFIG [MAX_SECONDS]
-// Prints JSON lines: {"event":"ready"}, every vrrp.* / vip.error event from the bus, {"event":"status",...} on
+// Prints JSON lines: {"event":"ready"}, every vrrp.* / vip.error / ipvs.error (lvs_sync) event from the bus, {"event":"status",...} on
 // SIGUSR2, {"event":"stopped"} after a planned stop on SIGTERM/SIGINT. Exits by itself after MAX_SECONDS
 // (default 300) so an agent whose test crashed cannot linger.
 import { loadConfigFile, formatIssue } from '../../../../src/config/load.js';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const logger = await createLogger({ level: process.env.LVSKEEP_LOG_LEVEL === 'debug' ? 'debug' : 'info', destination: process.stderr });
   const bus = new EventBus<LvsEvent>({ onListenerError: (err) => logger.error({ err: errorMessage(err) }, 'event listener failed') });
   bus.on((e) => {
-    if (e.type.startsWith('vrrp.') || e.type === 'vip.error') print({ event: e.type, ...e });
+    if (e.type.startsWith('vrrp.') || e.type === 'vip.error' || e.type === 'ipvs.error') print({ event: e.type, ...e });
   });
   const manager: VrrpManager = createVrrpManager(loaded.config.vrrp, { logger, bus, vipBackend: loaded.config.backend.vip });
   let stopping = false;
