@@ -9,9 +9,10 @@
 // accept (RFC 5798 Accept_Mode): lvskeep always accepts. The VIPs are local addresses of the director and
 // IPVS must receive the traffic sent to them (that is the director's job), so dropping packets to the VIPs
 // on a non-owner master, as the RFC's default asks, would break every virtual service on them. keepalived
-// behaves the same unless strict mode adds firewall rules. `accept: false` is therefore not enforced.
+// adds such drop rules (iptables/nftables) with vrrp_strict, which LVS setups avoid for this very reason.
+// `accept: false` is therefore not enforced, and the manager says so once in its log.
 
-export const ACCEPT_NOTE = 'accept: false is not enforced: an IPVS director must receive traffic for its VIPs, so lvskeep always accepts (as keepalived without strict mode)';
+export const ACCEPT_NOTE = 'accept: false is not enforced: an IPVS director must receive traffic for its VIPs, so lvskeep always accepts (keepalived drops such traffic only under vrrp_strict)';
 
 export function stateHintNote(hint: 'MASTER' | 'BACKUP', priority: number): string {
   if (priority === 255) return 'state_hint: priority 255 (address owner) becomes Master at start-up';
