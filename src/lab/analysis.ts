@@ -56,6 +56,8 @@ export interface ProbeSummary {
   longestGapMs: number;
   /** Start of that gap, ms since the prober started. */
   gapFromMs: number;
+  /** Send times of the first 20 failed requests, ms since the prober started. */
+  failedAtMs: number[];
 }
 
 /** Summary of probes sent in [fromMs, toMs). */
@@ -67,6 +69,7 @@ export function summarizeProbes(probes: readonly Probe[], fromMs = 0, toMs = Num
   let longestGapMs = 0;
   let gapFromMs = 0;
   let lastOk: number | undefined;
+  const failedAtMs: number[] = [];
   for (const p of inWindow) {
     if (p.ok) {
       ok += 1;
@@ -78,9 +81,10 @@ export function summarizeProbes(probes: readonly Probe[], fromMs = 0, toMs = Num
       lastOk = p.sentMs;
     } else {
       errors[p.what] = (errors[p.what] ?? 0) + 1;
+      if (failedAtMs.length < 20) failedAtMs.push(p.sentMs);
     }
   }
-  return { total: inWindow.length, ok, failed: inWindow.length - ok, byServer, errors, longestGapMs, gapFromMs };
+  return { total: inWindow.length, ok, failed: inWindow.length - ok, byServer, errors, longestGapMs, gapFromMs, failedAtMs };
 }
 
 export interface Alert {

@@ -5,6 +5,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { controlRequest } from '../control/client.js';
+import { errorMessage } from '../util/errors.js';
 import { parseAlerts, parseProbeLog, weightOf, type Alert, type Probe } from './analysis.js';
 import { LabNet, sleep, type LabProcess } from './netns.js';
 import {
@@ -249,10 +251,18 @@ export class Lab {
     }
   }
 
-  /** `lvskeep step-down` through d's control socket, run inside d's namespace. */
+  /**
+   * A step-down request on d's control socket (what `lvskeep step-down` sends). Sent from this process, not by
+   * starting the CLI: a Unix socket path is reachable from any network namespace, and a process start costs
+   * seconds of CPU in the guest, which would disturb the very switchover being measured.
+   */
   async stepDown(d: DirectorName): Promise<{ ok: boolean; text: string }> {
-    const r = await this.net.exec(d, [...entryArgv('cli/main'), 'step-down', '--socket', controlSocket(d)], false, 60_000);
-    return { ok: r.code === 0, text: (r.stdout + r.stderr).trim() };
+    try {
+      const r = await controlRequest(controlSocket(d), 'step-down', {}, { timeoutMs: 30_000 });
+      return { ok: true, text: `stepping down: ${r.steppedDown.join(', ') || 'nothing was master'}` };
+    } catch (err) {
+      return { ok: false, text: errorMessage(err) };
+    }
   }
 
   /** The last lines of every daemon's log, for a failure report. */

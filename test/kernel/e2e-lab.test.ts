@@ -1,0 +1,41 @@
+// End to end: the whole `lvskeep lab` scenario (src/lab/scenario.ts) inside the kernel suite's UML guest, one
+// `it` per step. Each step checks real state itself (ipvsadm -Ln on the directors, `ip addr` for the VIPs,
+// answers the client gets, alerts the webhook receiver got) and records PASS/FAIL lines; a step passes only
+// when it recorded no FAIL. NAT mode only, to keep this file near three minutes of guest time (`lvskeep lab
+// --mode dr` plays the same steps with direct routing). Steps build on each other, so after a failed step the
+// rest are skipped rather than failing for the same reason.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { requireKernelIpvs } from '../harness/privileges.js';
+import { Lab } from '../../src/lab/lab.js';
+import { scenario } from '../../src/lab/scenario.js';
+import { formatEntry, Timeline } from '../../src/lab/timeline.js';
+
+requireKernelIpvs('kernel/e2e-lab')('lvskeep lab, NAT: two directors, three real servers, failover and operations', () => {
+  const tl = new Timeline(Date.now, (line) => process.stdout.write(`e2e-lab ${line}\n`));
+  const lab = new Lab({ mode: 'nat', workDir: '/tmp/lvskeep-e2e-lab', say: (line) => tl.info('setup', line) });
+  let broken = false;
+
+  beforeAll(async () => {
+    await lab.build();
+  }, 180_000);
+
+  afterAll(async () => {
+    await lab.destroy();
+  }, 60_000);
+
+  for (const step of scenario()) {
+    it(`${step.id}: ${step.title}`, async (ctx) => {
+      if (broken) ctx.skip();
+      const before = tl.entries.length;
+      try {
+        await step.run({ lab, tl });
+      } catch (err) {
+        broken = true;
+        throw err;
+      }
+      const failed = tl.entries.slice(before).filter((e) => e.mark === 'FAIL');
+      if (failed.length > 0) broken = true;
+      expect(failed.map(formatEntry), `${step.id} failed; daemon logs:\n${lab.daemonTails()}`).toEqual([]);
+    }, 240_000);
+  }
+});
