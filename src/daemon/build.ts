@@ -14,7 +14,7 @@ import { createEvent, type EventBody, type LvsEvent } from '../events/types.js';
 import type { MonitorOptions } from '../health/monitor.js';
 import { realTimers, type TimerApi } from '../health/scheduler.js';
 import type { IpvsBackend } from '../ipvs/backend.js';
-import { destId, serviceId, type ServiceState } from '../ipvs/model.js';
+import type { ServiceState } from '../ipvs/model.js';
 import { createReconciler, type Reconciler } from '../ipvs/reconciler.js';
 import { commandName, opObject } from '../ipvs/op-errors.js';
 import type { Logger } from '../log/logger.js';
@@ -26,7 +26,8 @@ import { errorMessage } from '../util/errors.js';
 import type { ConfigLookups } from '../health/from-config.js';
 import { logEvents } from './event-log.js';
 import { HealthWiring, type SyncResult } from './health-wiring.js';
-import { observeBackend } from './ipvs-backend.js';
+import { lateBoundBackend, observeBackend } from './ipvs-backend.js';
+import { watchDrains } from './drain-watch.js';
 import { kernelWeights, startingPointOf, startingPoints } from './initial-state.js';
 import { checkId, rsId, vsId } from './ids.js';
 import { PoolSet } from './pools.js';
@@ -93,17 +94,8 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
   logEvents(bus, logger);
 
   // The metered backend exists only once metrics start; every user goes through this late-bound view.
-  let kernelBackend: IpvsBackend = deps.backend;
-  const lateBound: IpvsBackend = {
-    name: deps.backend.name,
-    dump: (o) => kernelBackend.dump(o),
-    apply: (ops) => kernelBackend.apply(ops),
-    flush: () => kernelBackend.flush(),
-    zero: (s) => kernelBackend.zero(s),
-    info: () => kernelBackend.info(),
-    close: () => kernelBackend.close(),
-  };
-  const backend = observeBackend(lateBound, {
+  const kernel = lateBoundBackend(deps.backend);
+  const backend = observeBackend(kernel.backend, {
     onFailed: (failed) => {
       for (const f of failed) emit({ type: 'ipvs.error', operation: commandName(f.op), object: opObject(f.op), error: f.error.message });
     },
@@ -209,36 +201,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
     });
   }
 
-  /**
-   * While a real server drains, read its ActiveConn from the kernel every DRAIN_POLL_MS so the drain ends when
-   * the last connection does (not only at drain_timeout). Idle otherwise: one timer, no kernel reads.
-   */
-  let drainTimer: unknown;
-  let drainReading = false;
-  function watchDrains(): void {
-    if (stopped || drainTimer !== undefined) return;
-    drainTimer = timers.setTimeout(() => {
-      drainTimer = undefined;
-      const waiting = pools.draining();
-      if (waiting.length === 0 || drainReading) return watchDrains();
-      drainReading = true;
-      void backend
-        .dump()
-        .then((table) => {
-          const conns = new Map<string, number>();
-          for (const s of table) for (const d of s.dests) conns.set(checkId(serviceId(s.key), destId(d)), d.activeConns);
-          for (const w of waiting) {
-            const n = conns.get(checkId(w.vs, w.rs));
-            if (n !== undefined) pools.activeConns(w.vs, w.rs, n);
-          }
-        })
-        .catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'reading ActiveConn of draining real servers failed'))
-        .finally(() => {
-          drainReading = false;
-          watchDrains();
-        });
-    }, DRAIN_POLL_MS);
-  }
+  const drains = watchDrains({ timers, pools, backend, logger, intervalMs: DRAIN_POLL_MS });
 
   async function readKernel(): Promise<ServiceState[]> {
     try {
@@ -287,7 +250,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
             realServers: () => realServerSnapshot(config, pools, backend),
           },
         });
-        if (metrics) kernelBackend = meterIpvsBackend(deps.backend, metrics.metrics);
+        if (metrics) kernel.replace(meterIpvsBackend(deps.backend, metrics.metrics));
       }
       if (deps.state) state = await startStatePersistence({ dir: config.global.state_dir, bus, logger });
       alerting = openAlerting(config);
@@ -325,7 +288,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
         }
         reportTracking();
       }
-      watchDrains();
+      drains.start();
       emit({ type: 'daemon.started', version: VERSION });
     },
 
@@ -405,7 +368,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
       if (stopped) return;
       stopped = true;
       if (desiredTimer !== undefined) timers.clearTimeout(desiredTimer);
-      if (drainTimer !== undefined) timers.clearTimeout(drainTimer);
+      drains.stop();
       await control?.close().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'closing the control socket failed'));
       await health.stop();
       await schedules?.stop();

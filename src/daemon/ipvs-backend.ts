@@ -51,3 +51,22 @@ export function observeBackend(
     close: () => inner.close(),
   };
 }
+
+/** A backend whose implementation can be swapped later (metering is added once metrics start). */
+export function lateBoundBackend(initial: IpvsBackend): { backend: IpvsBackend; replace(next: IpvsBackend): void } {
+  let inner = initial;
+  return {
+    backend: {
+      name: initial.name,
+      dump: (o) => inner.dump(o),
+      apply: (ops) => inner.apply(ops),
+      flush: () => inner.flush(),
+      zero: (s) => inner.zero(s),
+      info: () => inner.info(),
+      close: () => inner.close(),
+    },
+    replace(next) {
+      inner = next;
+    },
+  };
+}
