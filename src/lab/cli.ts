@@ -23,6 +23,9 @@ export function registerLab(program: Command): Command {
     .description('run a command in a namespace of a kept lab (client, d1, d2, web1..web3, rtr)')
     .argument('<namespace>')
     .argument('<command...>')
+    // The command's own options (ipvsadm -Ln) belong to it, not to lvskeep.
+    .allowUnknownOption()
+    .helpOption(false)
     .action(async (ns: string, argv: string[]) => {
       try {
         const r = await labExec(ns, argv);

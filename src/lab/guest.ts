@@ -74,7 +74,10 @@ async function main(): Promise<number> {
     ok = await runSteps(lab, scenario(), tl);
     process.stdout.write(`\n${tl.summary()}\n`);
     if (!ok) process.stdout.write(`${lab.daemonTails()}\n`);
-    if (args.keepDir) await serveKeep(lab, args.keepDir);
+    if (args.keepDir) {
+      await lab.stopProber();
+      await serveKeep(lab, args.keepDir);
+    }
   } catch (err) {
     tl.fail('setup', errorMessage(err));
     process.stdout.write(`\n${tl.summary()}\n${lab.daemonTails()}\n`);

@@ -216,6 +216,12 @@ export class Lab {
     return startedAt;
   }
 
+  /** Stop the client's prober (a kept lab should not carry its background traffic). */
+  async stopProber(): Promise<void> {
+    await this.prober?.proc.stop();
+    this.prober = undefined;
+  }
+
   /** Everything the prober has logged so far (it flushes every 100 ms), times relative to its start. */
   probes(): { startedAt: number; probes: Probe[] } {
     if (!this.prober) throw new Error('the client prober is not running');

@@ -171,6 +171,7 @@ export function scenario(): Step[] {
         const s = summarizeProbes(lab.probes().probes, lab.proberTime(t0) - 1_000, lab.proberTime(Date.now()) - 1_100);
         const served = await lab.clientGet(3);
         tl.check(s.longestGapMs <= CLIENT_GAP_BOUND_MS && served.every((b) => !b.startsWith('ERR')), 'failover', `client longest gap ${s.longestGapMs} ms (10 ms probes, bound ${CLIENT_GAP_BOUND_MS} ms), ${s.failed} failed of ${s.total}; now answered by ${served.join(',')}`);
+        for (const line of (await lab.ipvs('d2')).trimEnd().split('\n').slice(-4)) tl.info('failover', `  d2 ipvsadm: ${line.trim()}`);
         const alert = await waitAlert(lab, alertsBefore, ['vrrp.state', 'lab-d2', 'MASTER'], ALERT_BOUND_MS);
         tl.check(alert !== undefined, 'failover', alert ? `alert received: ${alert.text}` : 'no vrrp.state alert from lab-d2 about MASTER');
       },
