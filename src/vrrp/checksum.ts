@@ -1,6 +1,6 @@
 // The Internet checksum (RFC 1071) and the VRRPv3 pseudo-headers (RFC 5798 section 5.2.8: the IPv4 one from
 // RFC 768-style UDP, the IPv6 one from RFC 8200 section 8.1).
-import type { IpFamily } from './ip-address.js';
+import type { IpFamily } from '../net/ip.js';
 
 export const IPPROTO_VRRP = 112;
 

@@ -11,7 +11,7 @@ import {
   type HmacSigning,
   type HmacTrailer,
 } from './hmac-trailer.js';
-import { formatIp, ipBytes, type IpFamily } from './ip-address.js';
+import { formatIp, ipBytes, type IpFamily } from '../net/ip.js';
 
 export type VrrpVersion = 2 | 3;
 export const VRRP_TYPE_ADVERTISEMENT = 1;

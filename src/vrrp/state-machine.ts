@@ -7,7 +7,7 @@
 // priority 0, preempt_delay starts at the first lower-priority advert, an owner that hears another owner drops
 // to 254. It adds a planned, make-before-break step-down.
 import type { VrrpVersion } from './codec.js';
-import { compareIp, sameIp, type IpFamily } from './ip-address.js';
+import { compareIp, sameIp, type IpFamily } from '../net/ip.js';
 import { advertIntervalMs, masterDownIntervalMs, skewTimeMs } from './timers.js';
 
 export const PRIORITY_OWNER = 255;

@@ -15,7 +15,7 @@ import {
   type VrrpVersion,
 } from './codec.js';
 import { macEquals } from './hmac-trailer.js';
-import { isIPv6LinkLocal, isMulticast, sameIp, type IpFamily } from './ip-address.js';
+import { isIPv6LinkLocal, isMulticast, sameIp, type IpFamily } from '../net/ip.js';
 
 export type AdvertAuth =
   | { type: 'none' }

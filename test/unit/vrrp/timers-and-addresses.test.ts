@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareIp, formatIPv6, isIPv6LinkLocal, isMulticast, parseIPv4, parseIPv6, sameIp } from '../../../src/vrrp/ip-address.js';
+import { compareIp, formatIPv6, isIPv6LinkLocal, isMulticast, parseIPv4, parseIPv6, sameIp } from '../../../src/net/ip.js';
 import { masterDownIntervalMs, skewTimeMs } from '../../../src/vrrp/timers.js';
 
 describe('RFC timer formulas', () => {

@@ -1,5 +1,7 @@
-// IPv4/IPv6 text <-> bytes for the VRRP codec. Kept local and dependency-free because the codec must compare
-// addresses numerically (tie-break, VIP lists) and print them canonically (RFC 5952) in drop details.
+// IPv4/IPv6 text <-> bytes, the one copy for the whole agent (VRRP codec, VIP netlink/frames, IPVS netlink and
+// table model). Dependency-free. parseIPv4 takes leading-zero octets ("010" is 10) where node:net refuses them, so
+// callers that must accept exactly what node:net accepts check with isIP first. Output is RFC 5952 (lower case,
+// longest zero run compressed, IPv4-mapped printed in hex) so addresses compare as strings.
 
 export type IpFamily = 4 | 6;
 
@@ -140,4 +142,19 @@ export function isMulticast(text: string): boolean {
   if (!p) return false;
   if (p.family === 4) return ((p.bytes[0] ?? 0) & 0xf0) === 0xe0;
   return p.bytes[0] === 0xff;
+}
+
+/** IPv4 prefix length -> netmask as an unsigned 32-bit number (24 -> 0xffffff00); below 0 is 0, above 32 is 32. */
+export function ipv4PrefixToMask(prefix: number): number {
+  return prefix <= 0 ? 0 : (0xffffffff << (32 - Math.min(prefix, 32))) >>> 0;
+}
+
+/** Netmask (unsigned 32-bit) -> prefix length; undefined when its one bits are not contiguous from the top. */
+export function ipv4MaskToPrefixLength(mask: number): number | undefined {
+  const m = mask >>> 0;
+  let prefix = 0;
+  while (prefix < 32 && (m & (0x80000000 >>> prefix)) !== 0) prefix++;
+  // A shift by 32 is a shift by 0 in JS, so a full mask must not reach the hole test.
+  if (prefix < 32 && (m << prefix) >>> 0 !== 0) return undefined;
+  return prefix;
 }
