@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { formatIPv6, ipv4MaskToPrefixLength, ipv4PrefixToMask, parseIPv6 } from '../net/ip.js';
 import type { Family } from './model.js';
 
 /**
@@ -25,79 +26,22 @@ export function canonicalAddress(address: string): string | undefined {
   if (isIPv4(address)) return address.split('.').map((p) => String(Number(p))).join('.');
   const known = ipv6Memo.get(address);
   if (known !== undefined || ipv6Memo.has(address)) return known;
-  const canonical = isIPv6(address) ? canonicalIpv6(address) : undefined;
+  const bytes = isIPv6(address) ? parseIPv6(address) : undefined;
+  const canonical = bytes ? formatIPv6(bytes) : undefined;
   if (ipv6Memo.size >= IPV6_MEMO_MAX) ipv6Memo.clear();
   ipv6Memo.set(address, canonical);
   return canonical;
 }
 
-function canonicalIpv6(address: string): string | undefined {
-  const groups = ipv6Groups(address);
-  return groups ? compressIpv6(groups) : undefined;
-}
-
-/** Eight 16-bit groups of an IPv6 literal (which may end in an embedded IPv4 address). */
-function ipv6Groups(address: string): number[] | undefined {
-  let text = address.toLowerCase();
-  const tail: number[] = [];
-  const lastColon = text.lastIndexOf(':');
-  const last = text.slice(lastColon + 1);
-  if (last.includes('.')) {
-    const parts = last.split('.').map(Number);
-    const [a = 0, b = 0, c = 0, d = 0] = parts;
-    tail.push((a << 8) | b, (c << 8) | d);
-    text = text.slice(0, lastColon + 1) + '0';
-  }
-  const halves = text.split('::');
-  const parse = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)));
-  let groups: number[];
-  if (halves.length === 2) {
-    const head = parse(halves[0] ?? '');
-    const rest = parse(halves[1] ?? '');
-    const fill = 8 - head.length - rest.length - (tail.length > 0 ? 1 : 0);
-    groups = [...head, ...new Array<number>(Math.max(0, fill)).fill(0), ...rest];
-  } else {
-    groups = parse(text);
-  }
-  if (tail.length > 0) groups = [...groups.slice(0, -1), ...tail];
-  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
-}
-
-function compressIpv6(groups: number[]): string {
-  // RFC 5952: replace the longest run (length >= 2, first one on a tie) of zero groups with `::`.
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestLen < 2) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
-}
-
 /** `255.255.255.0` -> 24; undefined when the mask is not a valid contiguous IPv4 netmask. */
 export function ipv4MaskToPrefix(mask: string): number | undefined {
   if (!isIPv4(mask)) return undefined;
-  const value = mask.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
-  let prefix = 0;
-  while (prefix < 32 && (value & (0x80000000 >>> prefix)) !== 0) prefix++;
-  const rebuilt = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return rebuilt === value ? prefix : undefined;
+  return ipv4MaskToPrefixLength(mask.split('.').reduce((acc, p) => acc * 256 + Number(p), 0));
 }
 
 /** 24 -> `255.255.255.0`. */
 export function prefixToIpv4Mask(prefix: number): string {
-  const value = prefix <= 0 ? 0 : (0xffffffff << (32 - Math.min(prefix, 32))) >>> 0;
+  const value = ipv4PrefixToMask(prefix);
   return [24, 16, 8, 0].map((shift) => String((value >>> shift) & 0xff)).join('.');
 }
 
