@@ -4,6 +4,7 @@
  * so that the rest of lvskeep can compare them as strings.
  */
 import { isIP } from 'node:net';
+import { formatIPv4, formatIPv6, parseIPv6 } from '../net/ip.js';
 
 export type Family = 4 | 6;
 export interface Address { address: string; family: Family }
@@ -93,39 +94,21 @@ export function formatEndpoint(e: Endpoint): string {
   return e.family === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }
 
-/** RFC 5952 text form: lower case, no leading zeros, the longest run (>= 2) of zero groups as `::`. */
+/**
+ * RFC 5952 text form (lower case, no leading zeros, the longest run (>= 2) of zero groups as `::`), except that
+ * IPv4-mapped addresses keep the dotted tail (`::ffff:192.0.2.1`): that is how operators write them in a config, and
+ * names and messages derived from the config show them so. The shared src/net/ip.ts prints them in hex.
+ * Expects text that isIP already accepted as IPv6; anything else comes back unchanged.
+ */
 export function canonicalIPv6(text: string): string {
-  const groups = expandIPv6(text);
-  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
-    const v4 = [groups[6] ?? 0, groups[7] ?? 0].flatMap((g) => [g >> 8, g & 0xff]).join('.');
-    return `::ffff:${v4}`;
-  }
-  let bestStart = -1;
-  let bestLen = 1; // a single zero group is not compressed
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  const bytes = parseIPv6(text);
+  if (!bytes) return text;
+  if (isIPv4Mapped(bytes)) return `::ffff:${formatIPv4(bytes, 12)}`;
+  return formatIPv6(bytes);
 }
 
-/** Eight 16-bit groups of a valid IPv6 address (checked with isIP first), including embedded IPv4 tails. */
-function expandIPv6(text: string): number[] {
-  let s = text.toLowerCase();
-  const lastColon = s.lastIndexOf(':');
-  const tail = s.slice(lastColon + 1);
-  if (tail.includes('.')) {
-    const o = tail.split('.').map(Number);
-    s = `${s.slice(0, lastColon + 1)}${(((o[0] ?? 0) << 8) | (o[1] ?? 0)).toString(16)}:${(((o[2] ?? 0) << 8) | (o[3] ?? 0)).toString(16)}`;
-  }
-  const [head = '', rest] = s.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = rest === undefined || rest === '' ? [] : rest.split(':');
-  const fill = rest === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
-  return [...left, ...fill, ...right].map((g) => parseInt(g, 16));
+/** ::ffff:0:0/96 */
+function isIPv4Mapped(b: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
+  return b[10] === 0xff && b[11] === 0xff;
 }
