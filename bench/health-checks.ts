@@ -2,13 +2,19 @@
  * Health-check load benchmark: HTTP and TCP checks through the real scheduler and checkers against local
  * servers on loopback. The servers run in a child process so the CPU measured here is the checker's alone.
  *
- *   npx tsx bench/health-checks.ts [--seconds 5] [--rates 1000,4000]
+ *   npx tsx bench/health-checks.ts [--seconds 5] [--rates 1000,4000] [--servers 10000] [--checks tcp,http]
  *
- * Bounded: at most 30 s per run and 20,000 checks configured per run. Run it inside a private network
- * namespace (e.g. `unshare -n sh -c 'ip link set lo up && npx tsx bench/health-checks.ts'`): it opens
- * thousands of loopback connections per second.
+ * --rates: N checks at 1 s against one loopback server (same target each time).
+ * --servers: the issue's target load, N distinct real servers at 1 s each (N checks per second), spread over
+ * 127.0.x.y addresses x listener ports; the listeners are bound to the wildcard address, so this mode refuses
+ * to run outside a private network namespace.
+ *
+ * Bounded: at most 30 s per run (the --servers rows: at most 20 s with warm-up) and 20,000 checks configured
+ * per run. Run it inside a private network namespace (e.g. `unshare -n sh -c 'ip link set lo up && npx tsx
+ * bench/health-checks.ts'`): it opens thousands of loopback connections per second.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { HealthMonitor } from '../src/health/monitor.js';
@@ -27,31 +33,87 @@ const rates = arg('rates', '1000,4000')
   .split(',')
   .map(Number)
   .filter((n) => n > 0);
+const spreadServers = arg('servers', '')
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0)
+  .map((n) => Math.min(n, MAX_CHECKS));
+/** Listener ports per check kind in --servers mode; each serves every 127.0.x.y address. */
+const SPREAD_PORTS = 50;
+/** Warm-up + measurement of one --servers row stays within 20 s. */
+const SPREAD_MAX_SECONDS = 19;
 
+/**
+ * True when this process's network namespace has no interface but loopback (what `unshare --net` gives).
+ * /proc/1/ns/net cannot be compared: inside such a namespace reading it is refused.
+ */
+function inPrivateNetns(): boolean {
+  try {
+    const names = readFileSync('/proc/self/net/dev', 'utf8')
+      .split('\n')
+      .slice(2)
+      .map((l) => l.split(':')[0]?.trim() ?? '')
+      .filter((n) => n !== '');
+    return names.length > 0 && names.every((n) => n === 'lo');
+  } catch {
+    return false; // cannot tell: assume the host's namespace
+  }
+}
+
+// argv: host to bind, listeners per kind. Prints {"http":[ports],"tcp":[ports]} once all listen.
 const SERVER_CODE = `
   const http = require('node:http'), net = require('node:net');
-  const h = http.createServer((req, res) => res.end('ok\\n'));
-  h.keepAliveTimeout = 1000;
-  const t = net.createServer((s) => { s.on('error', () => {}); s.end(); });
-  h.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => t.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => {
-    process.stdout.write(JSON.stringify({ http: h.address().port, tcp: t.address().port }) + '\\n');
-  }));
+  const host = process.argv[1], count = Number(process.argv[2]);
+  const out = { http: [], tcp: [] };
+  const listen = (srv, kind) => new Promise((ok) => srv.listen({ host, port: 0, backlog: 4096 }, () => { out[kind].push(srv.address().port); ok(); }));
+  (async () => {
+    for (let i = 0; i < count; i++) {
+      const h = http.createServer((req, res) => res.end('ok\\n'));
+      h.keepAliveTimeout = 1000;
+      const t = net.createServer((s) => { s.on('error', () => {}); s.end(); });
+      await listen(h, 'http');
+      await listen(t, 'tcp');
+    }
+    process.stdout.write(JSON.stringify(out) + '\\n');
+  })();
   process.stdin.on('end', () => process.exit(0)); process.stdin.resume();`;
 
-async function startServers(): Promise<{ child: ChildProcess; http: number; tcp: number }> {
-  const child = spawn(process.execPath, ['-e', SERVER_CODE], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const ports = await new Promise<{ http: number; tcp: number }>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('bench servers did not start within 10 s')), 10_000);
-    child.stdout?.once('data', (d: Buffer) => {
+interface Servers {
+  child: ChildProcess;
+  http: number[];
+  tcp: number[];
+}
+
+async function startServers(host: string, count: number): Promise<Servers> {
+  const child = spawn(process.execPath, ['-e', SERVER_CODE, host, String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const ports = await new Promise<{ http: number[]; tcp: number[] }>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`bench servers (${count} listeners per kind on ${host}) did not start within 10 s`)), 10_000);
+    let text = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      text += d.toString();
+      if (!text.includes('\n')) return;
       clearTimeout(t);
-      resolve(JSON.parse(d.toString()) as { http: number; tcp: number });
+      resolve(JSON.parse(text) as { http: number[]; tcp: number[] });
     });
   });
   return { child, ...ports };
 }
 
+function stopServers(servers: Servers): void {
+  servers.child.stdin?.end();
+  if (servers.child.pid !== undefined && servers.child.exitCode === null) servers.child.kill('SIGTERM');
+}
+
+/** Real server i of a spread load: 127.0.x.y (x.y counting from 0.1) at one of the listener ports. */
+function spreadTarget(i: number, ports: readonly number[]): { address: string; port: number } {
+  const a = Math.floor(i / ports.length);
+  return { address: `127.0.${Math.floor(a / 250)}.${1 + (a % 250)}`, port: ports[i % ports.length] ?? 0 };
+}
+
 interface Row {
   check: string;
+  /** Distinct real servers checked (1: every check hits one server). */
+  servers: number;
   target: number;
   done: number;
   failures: number;
@@ -66,7 +128,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN);
 }
 
-async function run(kind: 'http' | 'tcp', rate: number, port: number): Promise<Row> {
+async function run(kind: 'http' | 'tcp', rate: number, targetOf: (i: number) => { address: string; port: number }, distinct: boolean, measureSeconds: number): Promise<Row> {
   // N checks at a 1 s interval give N checks per second.
   const checks = Math.min(rate, MAX_CHECKS);
   const common: CommonCheckSpec = { intervalMs: 1000, timeoutMs: 2000, rise: 1, fall: 1, retries: 0, retryDelayMs: 0, assume: 'down', jitterPercent: 5 };
@@ -89,7 +151,7 @@ async function run(kind: 'http' | 'tcp', rate: number, port: number): Promise<Ro
       }
     },
   });
-  for (let i = 0; i < checks; i++) m.add({ id: `${kind}${i}`, spec, target: { address: '127.0.0.1', port, virtualServer: 'bench' } });
+  for (let i = 0; i < checks; i++) m.add({ id: `${kind}${i}`, spec, target: { ...targetOf(i), virtualServer: 'bench' } });
   m.start();
   await new Promise((r) => setTimeout(r, 1000)); // warm-up: every check has started once
   const lag = monitorEventLoopDelay({ resolution: 10 });
@@ -97,7 +159,7 @@ async function run(kind: 'http' | 'tcp', rate: number, port: number): Promise<Ro
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   counting = true;
-  await new Promise((r) => setTimeout(r, seconds * 1000));
+  await new Promise((r) => setTimeout(r, measureSeconds * 1000));
   counting = false;
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -107,6 +169,7 @@ async function run(kind: 'http' | 'tcp', rate: number, port: number): Promise<Ro
   const cpuMs = (cpu.user + cpu.system) / 1000;
   return {
     check: kind,
+    servers: distinct ? checks : 1,
     target: rate,
     done: done / elapsed,
     failures,
@@ -119,9 +182,10 @@ async function run(kind: 'http' | 'tcp', rate: number, port: number): Promise<Ro
 }
 
 function table(rows: Row[]): string {
-  const head = ['check', 'target/s', 'done/s', 'failed', 'CPU ms / 1000 checks', 'CPU % at 1000 checks/s', 'check ms p50', 'check ms p99', 'loop lag p99 ms', 'lag max ms'];
+  const head = ['check', 'real servers', 'target/s', 'done/s', 'failed', 'CPU ms / 1000 checks', 'CPU % at 1000 checks/s', 'check ms p50', 'check ms p99', 'loop lag p99 ms', 'lag max ms'];
   const body = rows.map((r) => [
     r.check,
+    String(r.servers),
     String(r.target),
     r.done.toFixed(0),
     String(r.failures),
@@ -138,19 +202,43 @@ function table(rows: Row[]): string {
 }
 
 async function main(): Promise<void> {
-  const servers = await startServers();
+  const kinds = arg('checks', 'tcp,http')
+    .split(',')
+    .filter((k): k is 'tcp' | 'http' => k === 'tcp' || k === 'http');
+  if (spreadServers.length > 0 && !inPrivateNetns()) {
+    // The spread listeners are bound to 0.0.0.0 so that one port serves every 127.0.x.y address.
+    console.error('health-checks bench: --servers binds wildcard listeners; run it in a private network namespace (unshare --net)');
+    process.exitCode = 2;
+    return;
+  }
   const rows: Row[] = [];
+  const single = await startServers('127.0.0.1', 1);
   try {
-    for (const kind of (arg('checks', 'tcp,http').split(',') as ('tcp' | 'http')[])) {
-      for (const rate of rates) rows.push(await run(kind, rate, kind === 'http' ? servers.http : servers.tcp));
+    for (const kind of kinds) {
+      for (const rate of rates) rows.push(await run(kind, rate, () => ({ address: '127.0.0.1', port: single[kind][0] ?? 0 }), false, seconds));
     }
   } finally {
-    servers.child.stdin?.end();
-    if (servers.child.pid !== undefined && servers.child.exitCode === null) servers.child.kill('SIGTERM');
+    stopServers(single);
+  }
+  if (spreadServers.length > 0) {
+    const spread = await startServers('0.0.0.0', SPREAD_PORTS);
+    try {
+      for (const kind of kinds) {
+        for (const n of spreadServers) rows.push(await run(kind, n, (i) => spreadTarget(i, spread[kind]), true, Math.min(seconds, SPREAD_MAX_SECONDS)));
+      }
+    } finally {
+      stopServers(spread);
+    }
   }
   const load = loadavg().map((l) => l.toFixed(1)).join(' ');
   console.log(`health checks on loopback, ${seconds} s per run, node ${process.version}, CPU of the checker process only`);
   console.log(`${availableParallelism()} CPUs, load average ${load} (other work on the machine skews lag and CPU figures)`);
+  if (spreadServers.length > 0) {
+    console.log(
+      `rows with real servers > 1: the target load of ${spreadServers.join(', ')} distinct real servers at 1 s each, over 127.0.x.y x ${SPREAD_PORTS} ports; ` +
+        'done/s below target/s means the checker fell behind (the servers share the same CPUs)',
+    );
+  }
   console.log(table(rows));
 }
 
