@@ -15,7 +15,7 @@ import type { MonitorOptions } from '../health/monitor.js';
 import { realTimers, type TimerApi } from '../health/scheduler.js';
 import type { IpvsBackend } from '../ipvs/backend.js';
 import type { ServiceState } from '../ipvs/model.js';
-import { createReconciler, type Reconciler } from '../ipvs/reconciler.js';
+import { createReconciler, type PassResult, type Reconciler } from '../ipvs/reconciler.js';
 import { commandName, opObject } from '../ipvs/op-errors.js';
 import type { Logger } from '../log/logger.js';
 import type { CronDriver } from '../schedules/cron-driver.js';
@@ -36,7 +36,7 @@ import { trackedChecks } from './vrrp-tracking.js';
 import { removedServiceOps, reloadSummary, summaryLine } from './reload.js';
 import { controlHandlers, type ReloadOutcome } from './control.js';
 import { createControlServer, type ControlServer } from '../control/server.js';
-import { latenessTimers, meterIpvsBackend, recordCheckResult, startMetricsService, type MetricsService } from '../metrics/index.js';
+import { latenessTimers, meterIpvsBackend, recordCheckResult, recordReconcilePass, startMetricsService, type MetricsService } from '../metrics/index.js';
 import { realServerSnapshot } from './metrics-sources.js';
 import { startStatePersistence, type StatePersistence } from '../state/index.js';
 
@@ -191,6 +191,8 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
   }
 
   function openReconciler(c: LvskeepConfig): Reconciler {
+    // Metrics start before the first reconciler and live until stop, so the registry seen here stays valid.
+    const m = metrics?.metrics;
     return createReconciler({
       backend,
       logger,
@@ -198,6 +200,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
       owned: c.ipvs.owned,
       ...(deps.timers ? { timers: deps.timers, now: () => timers.now() } : {}),
       onDrift: (e) => emit({ type: 'ipvs.drift_repaired', changes: e.done.length, detail: e.found.slice(0, 20).join('; ') }),
+      ...(m ? { onPass: (r: PassResult) => recordReconcilePass(m, r) } : {}),
     });
   }
 

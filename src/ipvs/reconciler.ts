@@ -60,6 +60,11 @@ export interface ReconcilerOptions {
   timers?: Timers;
   now?: () => number;
   onDrift?: (event: ReconcileEvent) => void;
+  /**
+   * After every pass that ran (read the kernel), failed ones included; not for the no-op before the first
+   * desired table. For pass-level metrics (metrics/instruments.ts recordReconcilePass). A throw is logged.
+   */
+  onPass?: (result: PassResult) => void;
 }
 
 export interface Reconciler {
@@ -122,10 +127,14 @@ export function createReconciler(opts: ReconcilerOptions): Reconciler {
   }
 
   async function pass(why: PassReason[]): Promise<PassResult> {
+    if (!desired) return { ops: [], error: 'no desired table yet', durationMs: 0 };
+    const r = await runPass(desired, desiredVersion, why);
+    notify('onPass', () => opts.onPass?.(r));
+    return r;
+  }
+
+  async function runPass(want: DesiredService[], version: number, why: PassReason[]): Promise<PassResult> {
     const t0 = now();
-    const want = desired;
-    const version = desiredVersion;
-    if (!want) return { ops: [], error: 'no desired table yet', durationMs: 0 };
     try {
       const actual = await opts.backend.dump();
       const items = diffTables(want, actual, { owned: opts.owned });
@@ -167,12 +176,15 @@ export function createReconciler(opts: ReconcilerOptions): Reconciler {
     if (event.kind === 'drift') log.warn(fields, 'IPVS table drifted from the configuration; repaired');
     else log.info(fields, 'IPVS table updated to the configuration');
     for (const f of event.result.failed.slice(0, MAX_LOGGED_LINES)) log.error({ errno: f.error.errno }, f.error.message);
-    if (event.kind === 'drift' && opts.onDrift) {
-      try {
-        opts.onDrift(event);
-      } catch (err) {
-        log.error({ err: errorMessage(err) }, 'onDrift callback threw');
-      }
+    if (event.kind === 'drift') notify('onDrift', () => opts.onDrift?.(event));
+  }
+
+  /** A callback that throws is the caller's bug; it must not cost the table a pass. */
+  function notify(name: string, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, `${name} callback threw`);
     }
   }
 

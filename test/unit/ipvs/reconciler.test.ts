@@ -5,7 +5,7 @@ import type { ApplyResult, DumpOptions, IpvsBackend, IpvsOp } from '../../../src
 import { silentLogger, type Logger } from '../../../src/log/logger.js';
 import { MemoryBackend } from '../../../src/ipvs/memory-backend.js';
 import type { DesiredService, DestSpec, ServiceKey, ServiceState } from '../../../src/ipvs/model.js';
-import { createReconciler, type ReconcileEvent, type Timers } from '../../../src/ipvs/reconciler.js';
+import { createReconciler, type PassResult, type ReconcileEvent, type Timers } from '../../../src/ipvs/reconciler.js';
 
 /** Manual clock: timers fire only when the test advances time. */
 class FakeTimers implements Timers {
@@ -326,5 +326,69 @@ describe('createReconciler', () => {
     await timers.advance(10_000);
     expect(backend.dumps).toBe(dumps);
     expect(timers.count).toBe(0);
+  });
+});
+
+describe('createReconciler onPass', () => {
+  /** A backend whose dump takes 40 ms of fake time, so every pass has a known duration. */
+  function timedSetup(logger: Logger = silentLogger(), onPass?: (r: PassResult) => void) {
+    const timers = new FakeTimers();
+    const backend = new CountingBackend();
+    const dump = backend.dump.bind(backend);
+    backend.dump = async (opts?: DumpOptions) => {
+      timers.now += 40;
+      return dump(opts);
+    };
+    const passes: PassResult[] = [];
+    const r = createReconciler({
+      backend, logger, interval: 1000, owned: 'configured', timers, now: () => timers.now,
+      onPass: onPass ?? ((p) => passes.push(p)),
+    });
+    return { timers, backend, passes, r };
+  }
+
+  it('is called once per pass with the result the pass resolved with, failed passes included', async () => {
+    const { timers, backend, passes, r } = timedSetup();
+    r.start();
+    await timers.advance(0);
+    expect(await r.reconcileNow()).toMatchObject({ error: 'no desired table yet' });
+    expect(passes).toEqual([]); // nothing ran: no kernel read, nothing to time
+
+    r.setDesired(table({ '198.51.100.11': 1 }));
+    await timers.advance(0); // 'desired-changed': applies the table
+    expect(passes).toHaveLength(1);
+    expect(passes[0]).toMatchObject({ durationMs: 40, event: { kind: 'change' } });
+    expect(passes[0]?.ops.map((o) => o.op)).toEqual(['add-service', 'add-dest']);
+
+    await timers.advance(1000); // 'interval': table matches, a dump and nothing else
+    expect(passes).toHaveLength(2);
+    expect(passes[1]).toEqual({ ops: [], durationMs: 40 });
+
+    backend.failDump = new Error('netlink: EPERM');
+    const failed = await r.reconcileNow();
+    expect(passes).toHaveLength(3);
+    expect(passes[2]).toBe(failed);
+    expect(failed).toMatchObject({ error: 'netlink: EPERM', durationMs: 40 });
+
+    expect(passes).toHaveLength(backend.dumps);
+    await r.stop();
+  });
+
+  it('a throwing onPass is logged and the reconciler carries on', async () => {
+    const cap = captureLogger();
+    let calls = 0;
+    const { timers, backend, r } = timedSetup(cap.logger, () => {
+      calls++;
+      throw new Error('registry closed');
+    });
+    r.setDesired(table({ '198.51.100.11': 1 }));
+    r.start();
+    await timers.advance(0);
+    await timers.advance(2100); // each dump takes 40 ms, so the interval passes run at 1040 and 2080
+    expect(calls).toBe(3);
+    expect(backend.dumps).toBe(3);
+    expect(cap.lines().filter((l) => l.msg === 'onPass callback threw')).toHaveLength(3);
+    expect(await backend.inner.dump()).toHaveLength(1);
+    await r.stop();
   });
 });

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IpvsBackend, IpvsOp } from '../../../src/ipvs/backend.js';
 import { createMemoryBackend } from '../../../src/ipvs/memory-backend.js';
+import { createReconciler } from '../../../src/ipvs/reconciler.js';
+import { silentLogger } from '../../../src/log/logger.js';
 import type { DestSpec, ServiceSpec } from '../../../src/ipvs/model.js';
 import { latenessTimers, meterIpvsBackend, recordCheckResult, recordReconcilePass, type MonotonicTimers } from '../../../src/metrics/instruments.js';
 import { createMetrics, type Metrics } from '../../../src/metrics/registry.js';
@@ -46,6 +48,36 @@ describe('recordReconcilePass', () => {
     const f = await scrape();
     expect(valueOf(f, 'lvskeep_ipvs_reconcile_duration_seconds_count')).toBe(1);
     expect(valueOf(f, 'lvskeep_ipvs_reconcile_duration_seconds_sum')).toBe(0.25);
+  });
+});
+
+describe('recordReconcilePass as the reconciler onPass hook', () => {
+  it('observes one duration per pass the reconciler runs', async () => {
+    m = createMetrics({ defaultMetrics: false });
+    const metrics = m;
+    let clock = 0;
+    const inner = createMemoryBackend();
+    // Every kernel read costs 120 ms of injected time.
+    const backend: IpvsBackend = {
+      name: inner.name,
+      dump: async (o) => ((clock += 120), inner.dump(o)),
+      apply: (ops) => inner.apply(ops),
+      flush: () => inner.flush(),
+      zero: (s) => inner.zero(s),
+      info: () => inner.info(),
+      close: () => inner.close(),
+    };
+    const r = createReconciler({
+      backend, logger: silentLogger(), interval: 60_000, owned: 'configured', now: () => clock,
+      onPass: (p) => recordReconcilePass(metrics, p),
+    });
+    r.setDesired([{ ...service, dests: [dest('198.51.100.11')] }]);
+    await r.reconcileNow(); // applies
+    await r.reconcileNow(); // matches
+    const f = await scrape();
+    expect(valueOf(f, 'lvskeep_ipvs_reconcile_duration_seconds_count')).toBe(2);
+    expect(valueOf(f, 'lvskeep_ipvs_reconcile_duration_seconds_sum')).toBeCloseTo(0.24, 9);
+    await r.stop();
   });
 });
 
