@@ -104,6 +104,19 @@ export const vrrpInstanceStatusSchema = z.object({
   masterAddress: z.string().nullable(),
   lastChange: z.object({ at: z.number(), reason: z.string() }),
   faultReasons: z.array(z.string()).default([]),
+  /** The IPVS connection-sync daemon following this instance (lvs_sync); absent when not configured. */
+  lvsSync: z
+    .object({
+      /** What the VRRP state asks for; `applied` is what the kernel last ran (absent before the first success). */
+      wanted: z.enum(['master', 'backup', 'none']),
+      applied: z.enum(['master', 'backup', 'none']).optional(),
+      interface: z.string(),
+      syncId: z.number(),
+      /** Failed attempts in a row at reaching `wanted`. */
+      failures: z.number(),
+      lastError: z.string().optional(),
+    })
+    .optional(),
 });
 
 export const vipStatusSchema = z.object({

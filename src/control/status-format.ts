@@ -3,7 +3,7 @@
  * places, so eyes and scripts used to ipvsadm find them) with lvskeep's own columns appended on the right.
  * Pure: the daemon's status result in, text out.
  */
-import type { RealServerStatusInfo, StatsInfo, StatusResult, VirtualServerStatusInfo } from './protocol.js';
+import type { RealServerStatusInfo, StatsInfo, StatusResult, VirtualServerStatusInfo, VrrpInstanceStatusInfo } from './protocol.js';
 
 export type StatusKind = 'plain' | 'stats' | 'rate';
 
@@ -29,6 +29,19 @@ export function serviceColumn(id: string): string {
 }
 
 const FORWARD: Record<string, string> = { masq: 'Masq', route: 'Route', tunnel: 'Tunnel', local: 'Local', nat: 'Masq', dr: 'Route', tun: 'Tunnel' };
+
+type LvsSyncInfo = NonNullable<VrrpInstanceStatusInfo['lvsSync']>;
+
+/**
+ * `sync: master on eth1 id 51`: the connection-sync daemon this instance wants; `pending` until the kernel runs
+ * it, `FAILING` once an attempt failed (the error goes on its own line).
+ */
+export function lvsSyncText(s: LvsSyncInfo): string {
+  const want = s.wanted === 'none' ? 'none' : `${s.wanted} on ${s.interface} id ${s.syncId}`;
+  if (s.applied === s.wanted) return `sync: ${want}`;
+  if (s.failures > 0) return `sync: ${want}, FAILING (${s.failures} ${s.failures === 1 ? 'attempt' : 'attempts'})`;
+  return `sync: ${want}, pending`;
+}
 
 function orDash(v: number | null): string {
   return v === null ? '-' : String(v);
@@ -75,8 +88,10 @@ export function formatStatus(s: StatusResult, kind: StatusKind = 'plain'): strin
   for (const v of s.vrrp) {
     const prio = v.basePriority === v.effectivePriority ? `${v.effectivePriority}` : `${v.effectivePriority} (base ${v.basePriority})`;
     const master = v.state === 'MASTER' ? 'this node' : (v.masterAddress ?? 'none heard');
-    lines.push(`  ${v.name.padEnd(16)} ${v.state.padEnd(7)} priority ${prio}, master ${master}, since ${formatDuration(now - v.lastChange.at)}: ${v.lastChange.reason}`);
+    const sync = v.lvsSync ? `  [${lvsSyncText(v.lvsSync)}]` : '';
+    lines.push(`  ${v.name.padEnd(16)} ${v.state.padEnd(7)} priority ${prio}, master ${master}, since ${formatDuration(now - v.lastChange.at)}: ${v.lastChange.reason}${sync}`);
     if (v.faultReasons.length > 0) lines.push(`  ${''.padEnd(16)} fault: ${v.faultReasons.join('; ')}`);
+    if (v.lvsSync?.lastError !== undefined && v.lvsSync.applied !== v.lvsSync.wanted) lines.push(`  ${''.padEnd(16)} sync error: ${v.lvsSync.lastError}`);
     const vips = s.vips.filter((x) => x.instance === v.name);
     if (vips.length > 0) lines.push(`  ${''.padEnd(16)} VIPs: ${vips.map((x) => `${x.address} on ${x.interface}${x.held ? ' (held)' : ''}`).join(', ')}`);
   }

@@ -73,6 +73,7 @@ async function status(ctx: ControlContext, withStats: boolean): Promise<StatusRe
       masterAddress: v.masterAddress ?? null,
       lastChange: v.lastChange,
       faultReasons: v.faultReasons,
+      ...(v.lvsSync ? { lvsSync: v.lvsSync } : {}),
     })),
     vips: config.vrrp.instances.flatMap((i) =>
       i.virtual_ips.map((vip) => ({ instance: i.name, address: `${vip.address.address}/${vip.address.prefix}`, interface: vip.dev ?? i.interface, held: held.get(i.name) ?? false })),

@@ -15,7 +15,7 @@ import type { TransportOptions } from '../transport/options.js';
 import type { VrrpTransport } from '../transport/types.js';
 import { VrrpSyncGroupRunner } from './group.js';
 import { VrrpInstance, type VrrpInstanceStatus } from './instance.js';
-import { lazySyncBackend, LvsSyncController, type SyncDaemonBackend } from './lvs-sync.js';
+import { lazySyncBackend, LvsSyncController, type LvsSyncStatus, type SyncDaemonBackend } from './lvs-sync.js';
 import { buildInstanceSpec, choosePrimaryAddress } from './spec.js';
 import { ACCEPT_NOTE, stateHintNote } from './startup-policy.js';
 import { operstateIsUp, readOperstate, runTrackScripts, spawnScriptRunner, watchInterfaces, type ScriptRunner, type Stoppable } from './track-sources.js';
@@ -74,13 +74,18 @@ function notifier(c: InstanceConfigFromFile, runner: ScriptRunner, timeoutMs: nu
   };
 }
 
+/** An instance's status as the manager reports it: with its IPVS connection sync when lvs_sync is configured. */
+export interface ManagedInstanceStatus extends VrrpInstanceStatus {
+  lvsSync?: LvsSyncStatus & { interface: string; syncId: number };
+}
+
 export interface VrrpManager {
   start(): Promise<void>;
   /** Planned stop of every instance (masters hand over with priority 0 first). */
   stop(): Promise<void>;
   /** Apply a new vrrp section: unchanged instances keep their state, others are stopped/started. */
   reload(next: VrrpConfig): Promise<{ kept: string[]; started: string[]; stopped: string[] }>;
-  status(): VrrpInstanceStatus[];
+  status(): ManagedInstanceStatus[];
   instance(name: string): VrrpInstance | undefined;
   /** Step down one instance, or every master when no name is given. */
   stepDown(name?: string, reason?: string): void;
@@ -95,6 +100,12 @@ interface Running {
   sources: Stoppable[];
   /** The IPVS sync daemons following this instance (lvs_sync). */
   lvsSync?: LvsSyncController;
+}
+
+function instanceStatus(r: Running): ManagedInstanceStatus {
+  const status: ManagedInstanceStatus = r.instance.status();
+  if (r.lvsSync) status.lvsSync = { ...r.lvsSync.status(), interface: r.lvsSync.settings.interface, syncId: r.lvsSync.settings.syncId };
+  return status;
 }
 
 export function checkObjectName(virtualServer: string, realServer?: string): string {
@@ -285,7 +296,7 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       return { kept, started: toStart.map((c) => c.name).filter((n) => running.has(n)), stopped };
     },
 
-    status: () => [...running.values()].map((r) => r.instance.status()),
+    status: () => [...running.values()].map(instanceStatus),
     instance: (name) => running.get(name)?.instance,
 
     stepDown(name?: string, reason = 'operator request'): void {

@@ -159,4 +159,23 @@ describe('dispatchLine', () => {
     });
     expect(r).toEqual({ id: 9, ok: true, result: status });
   });
+
+  it('passes the lvs_sync status of an instance through, and refuses a malformed one by field', async () => {
+    const lvsSync = { wanted: 'master' as const, applied: 'backup' as const, interface: 'eth1', syncId: 51, failures: 2, lastError: 'EPERM' };
+    const status: StatusResult = {
+      version: '0.1.0',
+      pid: 42,
+      startedAt: 1000,
+      now: 5000,
+      vrrp: [{ name: 'VI_1', state: 'MASTER', basePriority: 150, effectivePriority: 150, masterAddress: null, lastChange: { at: 2000, reason: 'x' }, faultReasons: [], lvsSync }],
+      vips: [],
+      virtualServers: [],
+      alerts: { pending: 0, sinks: [] },
+    };
+    const r = await respond(JSON.stringify({ id: 3, cmd: 'status', args: {} }), { status: async () => status });
+    expect(r).toEqual({ id: 3, ok: true, result: status });
+    const broken = { ...status, vrrp: [{ ...status.vrrp[0]!, lvsSync: { ...lvsSync, wanted: 'sideways' } }] } as unknown as StatusResult;
+    const e = errorOf(await respond(JSON.stringify({ id: 4, cmd: 'status', args: {} }), { status: async () => broken }));
+    expect(e.message).toContain('lvsSync');
+  });
 });

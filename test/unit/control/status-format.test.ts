@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StatusResult } from '../../../src/control/protocol.js';
-import { formatDuration, formatStatus, serviceColumn } from '../../../src/control/status-format.js';
+import { formatDuration, formatStatus, lvsSyncText, serviceColumn } from '../../../src/control/status-format.js';
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
 
@@ -95,6 +95,38 @@ describe('formatStatus', () => {
     expect(empty).toContain('(no instances)');
     expect(empty).toContain('(no virtual servers)');
     expect(empty).toContain('Alerts pending: 0\n');
+  });
+});
+
+describe('formatStatus with lvs_sync', () => {
+  const sync = { interface: 'eth1', syncId: 51, failures: 0 };
+  const vi1 = status.vrrp[0]!;
+
+  it('appends the running sync daemon to the VRRP line', () => {
+    const text = formatStatus({ ...status, vrrp: [{ ...vi1, lvsSync: { ...sync, wanted: 'master', applied: 'master' } }] });
+    expect(text).toContain('  VI_1             MASTER  priority 150, master this node, since 1m05s: master down timer expired  [sync: master on eth1 id 51]\n');
+    expect(text).not.toContain('sync error');
+  });
+
+  it('instances without lvs_sync get no suffix', () => {
+    expect(formatStatus(status)).not.toContain('sync:');
+  });
+
+  it('a failing change says FAILING on the line and gives the error on the next one', () => {
+    const lvsSync = { ...sync, wanted: 'master' as const, applied: 'backup' as const, failures: 3, lastError: 'NEW_DAEMON master master sync daemon on eth1 syncid 51: EPERM' };
+    const lines = formatStatus({ ...status, vrrp: [{ ...vi1, lvsSync }] }).split('\n');
+    const at = lines.findIndex((l) => l.startsWith('  VI_1 '));
+    expect(lines[at]).toMatch(/ {2}\[sync: master on eth1 id 51, FAILING \(3 attempts\)\]$/);
+    expect(lines[at + 1]).toBe(`  ${' '.repeat(16)} sync error: NEW_DAEMON master master sync daemon on eth1 syncid 51: EPERM`);
+  });
+
+  it('lvsSyncText: reached, pending, first failure, none', () => {
+    expect(lvsSyncText({ ...sync, wanted: 'backup', applied: 'backup' })).toBe('sync: backup on eth1 id 51');
+    expect(lvsSyncText({ ...sync, wanted: 'master', applied: 'backup' })).toBe('sync: master on eth1 id 51, pending');
+    expect(lvsSyncText({ ...sync, wanted: 'master' })).toBe('sync: master on eth1 id 51, pending'); // nothing read from the kernel yet
+    expect(lvsSyncText({ ...sync, wanted: 'backup', failures: 1, lastError: 'EPERM' })).toBe('sync: backup on eth1 id 51, FAILING (1 attempt)');
+    expect(lvsSyncText({ ...sync, wanted: 'none', applied: 'none' })).toBe('sync: none');
+    expect(lvsSyncText({ ...sync, wanted: 'none', applied: 'master' })).toBe('sync: none, pending');
   });
 });
 

@@ -127,6 +127,44 @@ describe('manager: lvs_sync', () => {
   });
 });
 
+describe('manager: lvs_sync in status()', () => {
+  it('reports the sync daemon of instances that set lvs_sync, with its interface and sync id, and nothing for others', async () => {
+    const t = setup();
+    const cfg = vrrpConfig([
+      '  instances:',
+      ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 51 }']),
+      ...inst('int', 2, '192.0.2.51', 150),
+    ]);
+    const m = createVrrpManager(cfg, t.deps);
+    await m.start();
+    await t.timers.advance(100);
+    const byName = () => new Map(m.status().map((s) => [s.name, s]));
+    expect(byName().get('ext')?.lvsSync).toEqual({ wanted: 'backup', applied: 'backup', interface: 'eth1', syncId: 51, failures: 0 });
+    expect(byName().get('int')).toBeDefined();
+    expect(byName().get('int')).not.toHaveProperty('lvsSync');
+    await t.timers.advance(4000);
+    expect(byName().get('ext')).toMatchObject({ state: 'Master', lvsSync: { wanted: 'master', applied: 'master', interface: 'eth1', syncId: 51 } });
+    await stopManager(m, t.timers);
+  });
+
+  it('shows a failing sync daemon with its error while VRRP runs on', async () => {
+    const t = setup();
+    t.kernel.failStart = new Error('EPERM');
+    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9 }'])]), {
+      ...t.deps,
+      lvsSyncTiming: { retryMs: 60_000 },
+    });
+    await m.start();
+    await t.timers.advance(100);
+    const s = m.status()[0];
+    expect(s?.state).toBe('Backup');
+    expect(s?.lvsSync).toMatchObject({ wanted: 'backup', failures: 1, interface: 'eth1', syncId: 9, lastError: expect.stringContaining('EPERM') as string });
+    expect(s?.lvsSync?.applied).not.toBe('backup');
+    t.kernel.failStart = undefined;
+    await stopManager(m, t.timers);
+  });
+});
+
 describe('manager: start-up policy (state_hint, restart next to a running master)', () => {
   // priority 200, 1 s adverts: Master_Down_Interval = 3000 + (256 - 200) * 1000 / 256 = 3218.75 ms
   const MASTER_DOWN_MS = 3000 + (56 * 1000) / 256;
