@@ -3,10 +3,11 @@
  * the date. Each benchmark prints its own table (and keepalived's figures from the same run where it has them);
  * this script only runs them where they must run and collects their output.
  *
- *   npm run bench [-- --only health,vrrp,ipvs] [-- --no-write]
+ *   npm run bench [-- --only health,health-detect,health-keepalived,vrrp,ipvs] [-- --no-write]
  *
- * Where each runs: health checks in a private network namespace on the host (loopback load); VRRP failover on
- * the host (it makes its own sandbox); IPVS apply inside the user-mode-linux guest (the host kernel has no IPVS).
+ * Where each runs: health checks and detection delay in a private network namespace on the host (loopback load);
+ * VRRP failover on the host (it makes its own sandbox); IPVS apply and keepalived's checker beside lvskeep's
+ * inside the user-mode-linux guest (the host kernel has no IPVS).
  * Every benchmark is bounded in time by itself; this script adds an outer limit per benchmark.
  */
 import { spawn } from 'node:child_process';
@@ -52,7 +53,22 @@ const BENCHES: Bench[] = [
     title: 'Health checks: throughput, CPU and event-loop lag',
     what: 'HTTP and TCP checks through the real scheduler and checkers against local servers on loopback (issue: health checks).',
     run: () =>
-      runHost(['unshare', '--net', '--', 'sh', '-c', `ip link set lo up && exec ${TSX.join(' ')} bench/health-checks.ts --seconds 5 --rates 1000,4000`], 10 * 60_000),
+      runHost(['unshare', '--net', '--', 'sh', '-c', `ip link set lo up && exec ${TSX.join(' ')} bench/health-checks.ts --seconds 5 --rates 1000,4000 --servers 10000`], 10 * 60_000),
+  },
+  {
+    id: 'health-detect',
+    title: 'Health checks: detection delay (server dies -> weight 0)',
+    what: 'The daemon chain health -> pool -> reconciler (buildDaemon, memory backend) against 100 loopback real servers per check type in a private network namespace; 25 die at once; time until each has weight 0, against interval x fall + timeout.',
+    run: () => runHost([...TSX, 'bench/health-detect.ts'], 3 * 60_000),
+  },
+  {
+    id: 'health-keepalived',
+    title: "Health checks: keepalived's checker CPU beside lvskeep (inside the user-mode-linux guest)",
+    what: 'keepalived -C (checker process only) and lvskeep (buildDaemon, netlink backend) checking the same real servers every second with TCP and HTTP, one after the other in one guest run; CPU from /proc/<pid>/stat.',
+    run: async () => {
+      const r = await runInUml({ argv: [...TSX, 'bench/keepalived-checker.ts', '250', '1000'], timeoutMs: 30 * 60_000 });
+      return { code: r.exitCode, output: r.output };
+    },
   },
   {
     id: 'vrrp',
