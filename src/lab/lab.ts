@@ -271,9 +271,19 @@ export class Lab {
     }
   }
 
-  /** The last lines of every daemon's log, for a failure report. */
-  daemonTails(lines = 15): string {
-    return [...this.daemons.entries()].map(([d, p]) => `--- lvskeep ${d} (last ${lines} lines) ---\n${p.output().trimEnd().split('\n').slice(-lines).join('\n')}`).join('\n');
+  /**
+   * The last lines of every daemon's log, for a failure report. Late-timer warnings are counted, not listed:
+   * on a loaded guest they would push the state changes that explain a failure out of the tail.
+   */
+  daemonTails(lines = 40): string {
+    return [...this.daemons.entries()]
+      .map(([d, p]) => {
+        const all = p.output().trimEnd().split('\n');
+        const late = all.filter((l) => l.includes('fired late'));
+        const kept = all.filter((l) => !l.includes('fired late')).slice(-lines);
+        return `--- lvskeep ${d} (last ${lines} lines; ${late.length} late-timer warnings left out) ---\n${kept.join('\n')}`;
+      })
+      .join('\n');
   }
 
   async destroy(): Promise<void> {

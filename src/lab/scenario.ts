@@ -18,7 +18,7 @@ export interface Step {
   run(ctx: StepContext): Promise<void>;
 }
 
-// Bounds, from the lab config (interval 1s, timeout 800ms, fall 2, rise 2, adverts 100ms, reconcile 2s), with
+// Bounds, from the lab config (interval 1s, timeout 800ms, fall 2, rise 2, adverts 250ms, reconcile 2s), with
 // slack for the UML guest where every process start costs seconds.
 const EJECT_BOUND_MS = 2 * 1000 + 800 + 4000;
 const RESTORE_BOUND_MS = 2 * 1000 + 4000;
