@@ -90,51 +90,65 @@ const BENCHES: Bench[] = [
 function machine(): string {
   const cpu = cpus();
   return [
-    `- date: ${new Date().toISOString()}`,
     `- cpu: ${cpu.length} x ${cpu[0]?.model ?? 'unknown'}`,
     `- memory: ${Math.round(totalmem() / 2 ** 30)} GiB`,
     `- kernel: ${release()} (IPVS figures come from the user-mode-linux 6.1 guest: compare ratios, not absolute times)`,
     `- node: ${process.version}`,
-    `- load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   ].join('\n');
 }
+
+const MACHINE_HEADING = '## Machine';
 
 async function main(): Promise<number> {
   const onlyIdx = process.argv.indexOf('--only');
   const only = onlyIdx >= 0 ? new Set((process.argv[onlyIdx + 1] ?? '').split(',')) : undefined;
   const write = !process.argv.includes('--no-write');
-  const header = machine();
-  const sections: string[] = [];
+  const path = join(REPO_ROOT, 'docs', 'benchmarks.md');
+  const { intro, sections } = readDoc(path);
   let failures = 0;
+  let ran = 0;
   for (const b of BENCHES) {
     if (only && !only.has(b.id)) continue;
     process.stdout.write(`\n===== bench ${b.id}: ${b.title} =====\n`);
+    const load = loadavg().map((l) => l.toFixed(2)).join(' ');
     const started = Date.now();
     const { code, output } = await b.run();
+    ran += 1;
     if (code !== 0) failures += 1;
     const secs = ((Date.now() - started) / 1000).toFixed(0);
-    sections.push(
-      `## ${b.title}\n\n${b.what}\n\nCommand exit status ${code}, ${secs} s.\n\n\`\`\`text\n${output.trim()}\n\`\`\`\n`,
+    sections.set(
+      b.title,
+      `## ${b.title}\n\n${b.what}\n\nRun ${new Date(started).toISOString()}, load average at start ${load}; exit status ${code}, ${secs} s.\n\n\`\`\`text\n${output.trim()}\n\`\`\`\n`,
     );
   }
-  if (write && sections.length > 0) {
-    const path = join(REPO_ROOT, 'docs', 'benchmarks.md');
-    const intro = readIntro(path);
-    writeFileSync(path, `${intro}\n## Machine and run\n\n${header}\n\n${sections.join('\n')}`);
+  if (write && ran > 0) {
+    // Sections of benchmarks not run this time are kept as they were, in BENCHES order, each with its own date.
+    const ordered = BENCHES.map((b) => sections.get(b.title)).filter((t): t is string => t !== undefined);
+    writeFileSync(path, `${intro}\n\n${MACHINE_HEADING}\n\n${machine()}\n\n${ordered.join('\n')}`);
     process.stdout.write(`\nwrote ${path}\n`);
   }
   return failures === 0 ? 0 : 1;
 }
 
-/** Keeps the hand-written part of docs/benchmarks.md (everything before the first generated heading). */
-function readIntro(path: string): string {
+/** The hand-written intro of docs/benchmarks.md and its generated sections by title. */
+function readDoc(path: string): { intro: string; sections: Map<string, string> } {
+  const sections = new Map<string, string>();
+  let text: string;
   try {
-    const text = readFileSync(path, 'utf8');
-    const cut = text.indexOf('\n## Machine and run');
-    return cut >= 0 ? text.slice(0, cut) : text.trimEnd();
+    text = readFileSync(path, 'utf8');
   } catch {
-    return '# Benchmarks\n\nWritten by `npm run bench` (bench/run-all.ts): the figures below were printed by the benchmark scripts in one run.';
+    return { intro: '# Benchmarks\n\nWritten by `npm run bench` (bench/run-all.ts): each section below is what one benchmark script printed, with the date and load of its run.', sections };
   }
+  const cut = text.indexOf(`\n${MACHINE_HEADING}\n`);
+  const intro = (cut >= 0 ? text.slice(0, cut) : text).trimEnd();
+  if (cut >= 0) {
+    const parts = text.slice(cut + 1).split(/\n(?=## )/);
+    for (const part of parts.slice(1)) {
+      const title = part.slice(3, part.indexOf('\n')).trim();
+      sections.set(title, part.trimEnd() + '\n');
+    }
+  }
+  return { intro, sections };
 }
 
 process.exitCode = await main();
