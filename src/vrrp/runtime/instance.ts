@@ -15,7 +15,7 @@ import { initialState, step, type VrrpAction, type VrrpEvent, type VrrpInstanceS
 import { effectivePriority, trackingEvents, type PriorityResult, type TrackedKind, type TrackedObject } from '../tracking.js';
 import type { ReceivedVrrpPacket, VrrpTransport } from '../transport/types.js';
 import type { InstanceSpec } from './spec.js';
-import { LatenessMeter, realRuntimeTimers, type LatenessStats, type RuntimeTimers } from './timers.js';
+import { LatenessMeter, realRuntimeTimers, withTimeout, type LatenessStats, type RuntimeTimers } from './timers.js';
 
 /** Whoever steps the state machine: the instance itself, or its sync group. */
 export interface StepCoordinator {
@@ -67,21 +67,6 @@ function trackKey(kind: TrackedKind, name: string): string {
   return `${kind}:${name}`;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string, timers: RuntimeTimers): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const h = timers.setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        timers.clearTimeout(h);
-        resolve(v);
-      },
-      (err: unknown) => {
-        timers.clearTimeout(h);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}
 
 export class VrrpInstance {
   readonly name: string;

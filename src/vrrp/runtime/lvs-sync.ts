@@ -11,7 +11,7 @@ import type { DaemonConfig } from '../../ipvs/netlink/attrs.js';
 import type { Logger } from '../../log/logger.js';
 import { errnoCode, errorMessage } from '../../util/errors.js';
 import type { VrrpStateName } from '../state-machine.js';
-import { realRuntimeTimers, type RuntimeTimers } from './timers.js';
+import { realRuntimeTimers, TimeoutError, withTimeout, type RuntimeTimers } from './timers.js';
 
 export type SyncDaemonState = DaemonConfig['state'];
 
@@ -88,10 +88,6 @@ export interface LvsSyncStatus {
   applied?: SyncDaemonState | 'none';
   failures: number;
   lastError?: string;
-}
-
-class TimeoutError extends Error {
-  readonly code = 'ETIMEDOUT';
 }
 
 /**
@@ -263,21 +259,6 @@ function errorCode(err: unknown): string | undefined {
   return typeof errno === 'string' ? errno : errnoCode(err);
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string, timers: RuntimeTimers): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const h = timers.setTimeout(() => reject(new TimeoutError(`${what}: no answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        timers.clearTimeout(h);
-        resolve(v);
-      },
-      (err: unknown) => {
-        timers.clearTimeout(h);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}
 
 /**
  * A backend opened on first use and shared; an open that failed (IPVS module not loaded, no CAP_NET_ADMIN) is

@@ -14,6 +14,27 @@ export const realRuntimeTimers: RuntimeTimers = {
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
+/** A promise that gives up after `ms` on the runtime's timers, e.g. a hung netlink request. */
+export class TimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string, timers: RuntimeTimers): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const h = timers.setTimeout(() => reject(new TimeoutError(`${what}: no answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        timers.clearTimeout(h);
+        resolve(v);
+      },
+      (err: unknown) => {
+        timers.clearTimeout(h);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
+
 /** How late timers fired compared with their deadline: event-loop stalls show up here before they cost a failover. */
 export interface LatenessStats {
   count: number;
