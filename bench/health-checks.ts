@@ -120,6 +120,8 @@ interface Row {
   cpuMsPer1000: number;
   lagP99: number;
   lagMax: number;
+  /** CPU of the server process in the window, percent of one core: near 100 % the servers, not the checker, limit done/s. */
+  serverCpuPercent: number;
   latP50: number;
   latP99: number;
 }
@@ -128,7 +130,18 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN);
 }
 
-async function run(kind: 'http' | 'tcp', rate: number, targetOf: (i: number) => { address: string; port: number }, distinct: boolean, measureSeconds: number): Promise<Row> {
+/** utime + stime of a process in ms from /proc/<pid>/stat (fields 14, 15; USER_HZ taken as 100); NaN when unreadable. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+async function run(kind: 'http' | 'tcp', rate: number, targetOf: (i: number) => { address: string; port: number }, distinct: boolean, measureSeconds: number, serverPid: number | undefined): Promise<Row> {
   // N checks at a 1 s interval give N checks per second.
   const checks = Math.min(rate, MAX_CHECKS);
   const common: CommonCheckSpec = { intervalMs: 1000, timeoutMs: 2000, rise: 1, fall: 1, retries: 0, retryDelayMs: 0, assume: 'down', jitterPercent: 5 };
@@ -157,12 +170,14 @@ async function run(kind: 'http' | 'tcp', rate: number, targetOf: (i: number) => 
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   const cpu0 = process.cpuUsage();
+  const serverCpu0 = processCpuMs(serverPid);
   const t0 = performance.now();
   counting = true;
   await new Promise((r) => setTimeout(r, measureSeconds * 1000));
   counting = false;
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const serverCpuMs = processCpuMs(serverPid) - serverCpu0;
   lag.disable();
   await m.stop();
   if (lastFailure.length > 0) console.error(`${kind} @${rate}/s failures, e.g.: ${lastFailure.join(' | ')}`);
@@ -176,13 +191,14 @@ async function run(kind: 'http' | 'tcp', rate: number, targetOf: (i: number) => 
     cpuMsPer1000: done > 0 ? (cpuMs / done) * 1000 : NaN,
     lagP99: lag.percentile(99) / 1e6,
     lagMax: lag.max / 1e6,
+    serverCpuPercent: serverCpuMs / elapsed / 10,
     latP50: percentile(latencies.sort((a, b) => a - b), 50),
     latP99: percentile(latencies, 99),
   };
 }
 
 function table(rows: Row[]): string {
-  const head = ['check', 'real servers', 'target/s', 'done/s', 'failed', 'CPU ms / 1000 checks', 'CPU % at 1000 checks/s', 'check ms p50', 'check ms p99', 'loop lag p99 ms', 'lag max ms'];
+  const head = ['check', 'real servers', 'target/s', 'done/s', 'failed', 'CPU ms / 1000 checks', 'CPU % at 1000 checks/s', 'check ms p50', 'check ms p99', 'loop lag p99 ms', 'lag max ms', 'servers CPU %'];
   const body = rows.map((r) => [
     r.check,
     String(r.servers),
@@ -195,6 +211,7 @@ function table(rows: Row[]): string {
     r.latP99.toFixed(1),
     r.lagP99.toFixed(1),
     r.lagMax.toFixed(1),
+    `${r.serverCpuPercent.toFixed(0)}%`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
@@ -215,7 +232,7 @@ async function main(): Promise<void> {
   const single = await startServers('127.0.0.1', 1);
   try {
     for (const kind of kinds) {
-      for (const rate of rates) rows.push(await run(kind, rate, () => ({ address: '127.0.0.1', port: single[kind][0] ?? 0 }), false, seconds));
+      for (const rate of rates) rows.push(await run(kind, rate, () => ({ address: '127.0.0.1', port: single[kind][0] ?? 0 }), false, seconds, single.child.pid));
     }
   } finally {
     stopServers(single);
@@ -224,7 +241,7 @@ async function main(): Promise<void> {
     const spread = await startServers('0.0.0.0', SPREAD_PORTS);
     try {
       for (const kind of kinds) {
-        for (const n of spreadServers) rows.push(await run(kind, n, (i) => spreadTarget(i, spread[kind]), true, Math.min(seconds, SPREAD_MAX_SECONDS)));
+        for (const n of spreadServers) rows.push(await run(kind, n, (i) => spreadTarget(i, spread[kind]), true, Math.min(seconds, SPREAD_MAX_SECONDS), spread.child.pid));
       }
     } finally {
       stopServers(spread);

@@ -339,7 +339,10 @@ async function inner(): Promise<number> {
           process.stderr.write(`lvskeep ${kind} x ${n}: ${(err as Error).message}\n`);
         }
         const per1000 = (m: Measure | undefined): string => (m && m.checksPerSecond > 0 ? ((m.cpuMsPerSecond / m.checksPerSecond) * 1000).toFixed(0) : '-');
-        const ratio = k && l && k.cpuMsPerSecond > 0 ? (l.cpuMsPerSecond / k.cpuMsPerSecond).toFixed(2) : '-';
+        // Per check, not per second: when one side falls behind, CPU per second alone would flatter it.
+        const perCheck = (m: Measure | undefined): number => (m && m.checksPerSecond > 0 ? m.cpuMsPerSecond / m.checksPerSecond : NaN);
+        const r = perCheck(l) / perCheck(k);
+        const ratio = Number.isFinite(r) ? r.toFixed(2) : '-';
         rows.push([
           kind,
           String(n),
@@ -358,7 +361,7 @@ async function inner(): Promise<number> {
     await stopChild(servers.child, 'bench servers');
     rmSync(dir, { recursive: true, force: true });
   }
-  const head = ['check', 'real servers', 'keepalived checks/s', 'keepalived CPU ms/s', 'keepalived CPU ms / 1000 checks', 'lvskeep checks/s', 'lvskeep CPU ms/s', 'lvskeep CPU ms / 1000 checks', 'CPU lvskeep / keepalived'];
+  const head = ['check', 'real servers', 'keepalived checks/s', 'keepalived CPU ms/s', 'keepalived CPU ms / 1000 checks', 'lvskeep checks/s', 'lvskeep CPU ms/s', 'lvskeep CPU ms / 1000 checks', 'CPU per check, lvskeep / keepalived'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   console.log(`keepalived ${keepalivedVersion()} checker process (keepalived -C) beside lvskeep (buildDaemon, netlink backend), same real servers at 1 s, one after the other in one guest run`);

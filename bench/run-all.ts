@@ -66,7 +66,7 @@ const BENCHES: Bench[] = [
     title: "Health checks: keepalived's checker CPU beside lvskeep (inside the user-mode-linux guest)",
     what: 'keepalived -C (checker process only) and lvskeep (buildDaemon, netlink backend) checking the same real servers every second with TCP and HTTP, one after the other in one guest run; CPU from /proc/<pid>/stat.',
     run: async () => {
-      const r = await runInUml({ argv: [...TSX, 'bench/keepalived-checker.ts', '250', '1000'], timeoutMs: 30 * 60_000 });
+      const r = await runInUml({ argv: [...TSX, 'bench/keepalived-checker.ts', '250', '1000'], timeoutMs: 30 * 60_000, onOutput: (t) => process.stdout.write(t) });
       return { code: r.exitCode, output: r.output };
     },
   },
