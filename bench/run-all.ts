@@ -77,6 +77,12 @@ const BENCHES: Bench[] = [
     run: () => runHost([...TSX, 'bench/vrrp-failover.ts'], 20 * 60_000),
   },
   {
+    id: 'reconcile',
+    title: 'IPVS reconcile pass CPU on the host (decode + plan, 10,000 unchanged destinations)',
+    what: "lvskeep's own CPU for one reconcile pass: decoding a GET_DEST dump as the kernel sends it and planning against the desired table (the kernel's share is in the UML column of the IPVS section).",
+    run: () => runHost([...TSX, 'bench/reconcile-cpu.ts', '10000', '30'], 5 * 60_000),
+  },
+  {
     id: 'ipvs',
     title: 'IPVS apply and read-back (inside the user-mode-linux guest)',
     what: 'Time to apply and read back N destinations: netlink backend, ipvsadm backend, one ipvsadm per destination, one ipvsadm -R.',
