@@ -19,6 +19,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { HealthMonitor } from '../src/health/monitor.js';
 import type { CheckSpec, CommonCheckSpec } from '../src/health/types.js';
+import { inPrivateNetns } from './lib.js';
 
 const MAX_SECONDS = 30;
 const MAX_CHECKS = 20_000;
@@ -43,22 +44,6 @@ const SPREAD_PORTS = 50;
 /** Warm-up + measurement of one --servers row stays within 20 s. */
 const SPREAD_MAX_SECONDS = 19;
 
-/**
- * True when this process's network namespace has no interface but loopback (what `unshare --net` gives).
- * /proc/1/ns/net cannot be compared: inside such a namespace reading it is refused.
- */
-function inPrivateNetns(): boolean {
-  try {
-    const names = readFileSync('/proc/self/net/dev', 'utf8')
-      .split('\n')
-      .slice(2)
-      .map((l) => l.split(':')[0]?.trim() ?? '')
-      .filter((n) => n !== '');
-    return names.length > 0 && names.every((n) => n === 'lo');
-  } catch {
-    return false; // cannot tell: assume the host's namespace
-  }
-}
 
 // argv: host to bind, listeners per kind. Prints {"http":[ports],"tcp":[ports]} once all listen.
 const SERVER_CODE = `

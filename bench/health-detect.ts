@@ -12,12 +12,12 @@
  * throw-away network namespace) unless it already is in one. Bounded: warm-up + 3 x the bound + 10 s.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { parseConfigText } from '../src/config/load.js';
 import { buildDaemon } from '../src/daemon/build.js';
 import type { ApplyResult, IpvsOp } from '../src/ipvs/backend.js';
 import { MemoryBackend } from '../src/ipvs/memory-backend.js';
 import { silentLogger } from '../src/log/logger.js';
+import { inPrivateNetns, runBench } from './lib.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,19 +35,6 @@ const BOUND_MS = INTERVAL_MS * FALL + TIMEOUT_MS;
 const TCP_PORT = 80;
 const HTTP_PORT = 8080;
 
-/** True when this process's network namespace has only loopback (what `unshare --net` gives). */
-function inPrivateNetns(): boolean {
-  try {
-    const names = readFileSync('/proc/self/net/dev', 'utf8')
-      .split('\n')
-      .slice(2)
-      .map((l) => l.split(':')[0]?.trim() ?? '')
-      .filter((n) => n !== '');
-    return names.length > 0 && names.every((n) => n === 'lo');
-  } catch {
-    return false;
-  }
-}
 
 function reRunInPrivateNetns(): number {
   const self = [process.execPath, ...process.execArgv, process.argv[1] ?? 'bench/health-detect.ts', ...process.argv.slice(2)];
@@ -244,15 +231,7 @@ async function inner(): Promise<number> {
 }
 
 if (inPrivateNetns()) {
-  inner().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    },
-  );
+  runBench(inner);
 } else {
   process.exitCode = reRunInPrivateNetns();
 }

@@ -17,6 +17,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runBench } from './lib.js';
 
 const MAX_SERVERS = 5000;
 const PER_ADDRESS = 250; // real server i: 198.51.100.(1 + i % 250), port base + floor(i / 250)
@@ -383,15 +384,7 @@ if (childIdx >= 0) {
     process.exitCode = 1;
   });
 } else if (process.env.LK_BENCH_INNER) {
-  inner().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    },
-  );
+  runBench(inner);
 } else {
   process.exitCode = outer();
 }
