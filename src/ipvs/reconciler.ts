@@ -4,6 +4,7 @@ import type { ApplyResult, IpvsBackend, IpvsOp } from './backend.js';
 import type { DesiredService } from './model.js';
 import { formatOp } from './save-format.js';
 import { diffTables, type PlanOptions } from './reconcile.js';
+import type { Timers } from '../util/timers.js';
 
 /**
  * The loop adapter around planChanges: reads the kernel table, applies the difference, and does so at
@@ -13,10 +14,7 @@ import { diffTables, type PlanOptions } from './reconcile.js';
  * object-by-object operations touch it, so connections to unchanged real servers survive.
  */
 
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type { Timers };
 
 export const realTimers: Timers = {
   setTimeout: (fn, ms) => {

@@ -12,6 +12,7 @@ import type { NativeAddon } from '../vrrp/transport/native.js';
 import { buildGratuitousArp, buildUnsolicitedNeighborAdvert } from './frames.js';
 import { execFileRunner, type CommandRunner } from './iproute2.js';
 import { describeVip, type Vip } from './types.js';
+import type { Timers } from '../util/timers.js';
 
 export interface AnnouncementSender {
   readonly kind: 'native' | 'arping';
@@ -101,10 +102,7 @@ export function burstOffsets(delayMs: number, repeat: number, intervalMs: number
   return Array.from({ length: repeat }, (_, i) => delayMs + i * intervalMs);
 }
 
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type { Timers };
 
 export const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),

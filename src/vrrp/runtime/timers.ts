@@ -1,12 +1,9 @@
 // The clock and timers a running instance uses, injectable so unit tests drive time by hand. `now()` is a
 // monotonic millisecond clock (performance.now), never wall time: a clock step must not fire or stall VRRP timers.
 import { performance } from 'node:perf_hooks';
+import type { ClockTimers } from '../../util/timers.js';
 
-export interface RuntimeTimers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type RuntimeTimers = ClockTimers;
 
 export const realRuntimeTimers: RuntimeTimers = {
   now: () => performance.now(),
