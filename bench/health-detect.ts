@@ -17,7 +17,7 @@ import { buildDaemon } from '../src/daemon/build.js';
 import type { ApplyResult, IpvsOp } from '../src/ipvs/backend.js';
 import { MemoryBackend } from '../src/ipvs/memory-backend.js';
 import { silentLogger } from '../src/log/logger.js';
-import { inPrivateNetns, runBench } from './lib.js';
+import { inPrivateNetns, LineReader, runBench } from './lib.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -83,19 +83,9 @@ const SERVER_CODE = `
   process.stdin.on('end', () => process.exit(0));`;
 
 class ServerFarm {
-  private lines: string[] = [];
-  private waiter: (() => void) | undefined;
+  private readonly out: LineReader;
   private constructor(readonly child: ChildProcess) {
-    let buf = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        this.lines.push(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-      }
-      this.waiter?.();
-    });
+    this.out = new LineReader(child, 'health-detect bench: real servers');
   }
 
   static async start(n: number): Promise<ServerFarm> {
@@ -105,21 +95,7 @@ class ServerFarm {
   }
 
   nextLine(limitMs: number, what: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        reject(new Error(`health-detect bench: real servers did not answer "${what}" within ${limitMs} ms`));
-      }, limitMs);
-      const check = (): void => {
-        const line = this.lines.shift();
-        if (line === undefined) return;
-        clearTimeout(timer);
-        this.waiter = undefined;
-        resolve(line);
-      };
-      this.waiter = check;
-      check();
-    });
+    return this.out.next(limitMs, what);
   }
 
   /** Kills the given servers; resolves with the instant (epoch ms) they started dying. */

@@ -17,7 +17,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBench } from './lib.js';
+import { LineReader, runBench } from './lib.js';
 
 const MAX_SERVERS = 5000;
 const PER_ADDRESS = 250; // real server i: 198.51.100.(1 + i % 250), port base + floor(i / 250)
@@ -144,41 +144,6 @@ const SERVER_CODE = `
   process.stdin.on('data', (d) => { buf += d; while (buf.includes('\\n')) { buf = buf.slice(buf.indexOf('\\n') + 1); process.stdout.write(accepted + '\\n'); } });
   process.stdin.on('end', () => process.exit(0));`;
 
-/** Lines a child writes, awaited one at a time with a limit. */
-class LineReader {
-  private lines: string[] = [];
-  private wake: (() => void) | undefined;
-  constructor(child: ChildProcess) {
-    let buf = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        this.lines.push(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-      }
-      this.wake?.();
-    });
-  }
-  next(limitMs: number, what: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        reject(new Error(`keepalived-checker bench: no answer from ${what} within ${limitMs} ms`));
-      }, limitMs);
-      const take = (): void => {
-        const line = this.lines.shift();
-        if (line === undefined) return;
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve(line);
-      };
-      this.wake = take;
-      take();
-    });
-  }
-}
-
 /** utime + stime of a process in ms, from /proc/<pid>/stat (fields 14 and 15, after the parenthesised name). */
 function cpuMs(pid: number, ticksPerSecond: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -301,7 +266,7 @@ async function runLvskeep(dir: string, kind: Kind, n: number, servers: { child: 
   writeFileSync(conf, lvskeepConf(kind, n));
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? 'bench/keepalived-checker.ts', '--lvskeep-child', conf], { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
-    const line = await new LineReader(child).next(120_000, 'the lvskeep daemon (start)'); // node starts slowly in UML
+    const line = await new LineReader(child, 'keepalived-checker bench').next(120_000, 'the lvskeep daemon (start)'); // node starts slowly in UML
     if (line !== 'ready') throw new Error(`keepalived-checker bench: lvskeep side said "${line}" instead of ready`);
     if (child.pid === undefined) throw new Error('keepalived-checker bench: lvskeep side has no PID');
     return await measure(child.pid, servers, ticks);
@@ -317,7 +282,7 @@ async function inner(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'lkkc-'));
   const maxN = Math.max(...SIZES);
   const serverChild = spawn(process.execPath, ['-e', SERVER_CODE, String(Math.ceil(maxN / PER_ADDRESS))], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const servers = { child: serverChild, reader: new LineReader(serverChild) };
+  const servers = { child: serverChild, reader: new LineReader(serverChild, 'keepalived-checker bench') };
   const rows: string[][] = [];
   let failures = 0;
   try {
