@@ -133,3 +133,33 @@ export function recordingBus(): { bus: EventBus<LvsEvent>; events: LvsEvent[] } 
 }
 
 export const logger = silentLogger();
+
+/** Everything createVrrpManager needs, faked, with the given interfaces up. */
+export function managerFixture(interfaces: readonly string[] = ['eth0']) {
+  const timers = new ManualTimers();
+  const vips = new FakeVips();
+  const transports: FakeTransport[] = [];
+  const operstate = new Map<string, string>(interfaces.map((i) => [i, 'up']));
+  const { bus, events } = recordingBus();
+  const deps = {
+    logger,
+    bus,
+    timers,
+    vipManager: vips,
+    announcer: new FakeAnnouncer(),
+    transportFactory: () => {
+      const t = new FakeTransport();
+      transports.push(t);
+      return Promise.resolve(t);
+    },
+    readOperstate: (n: string) => Promise.resolve(operstate.get(n)),
+  };
+  return { timers, vips, transports, operstate, events, deps };
+}
+
+/** Masters hand over on stop and wait for the step-down hold: run the clock meanwhile. */
+export async function stopManager(m: { stop(): Promise<unknown> }, timers: ManualTimers): Promise<void> {
+  const stopping = m.stop();
+  await timers.advance(5000);
+  await stopping;
+}

@@ -5,7 +5,7 @@ import { parseConfigText } from '../../../src/config/load.js';
 import type { VrrpConfig } from '../../../src/config/types.js';
 import { createVrrpManager } from '../../../src/vrrp/runtime/manager.js';
 import { FakeSyncKernel } from './fake-sync-kernel.js';
-import { FakeAnnouncer, FakeTransport, FakeVips, ManualTimers, flush, logger, recordingBus } from './fakes.js';
+import { flush, managerFixture, stopManager } from './fakes.js';
 
 function vrrpConfig(lines: string[]): VrrpConfig {
   const r = parseConfigText(['vrrp:', ...lines].join('\n'), 'test.yaml');
@@ -24,41 +24,18 @@ const inst = (name: string, vrid: number, vip: string, priority: number, extra: 
 ];
 
 function setup() {
-  const timers = new ManualTimers();
-  const vips = new FakeVips();
-  const transports: FakeTransport[] = [];
-  const operstate = new Map<string, string>([
-    ['eth0', 'up'],
-    ['eth1', 'up'],
-  ]);
-  const kernel = new FakeSyncKernel(timers);
+  const f = managerFixture(['eth0', 'eth1']);
+  const kernel = new FakeSyncKernel(f.timers);
   let opens = 0;
-  const { bus, events } = recordingBus();
   const deps = {
-    logger,
-    bus,
-    timers,
-    vipManager: vips,
-    announcer: new FakeAnnouncer(),
-    transportFactory: () => {
-      const t = new FakeTransport();
-      transports.push(t);
-      return Promise.resolve(t);
-    },
-    readOperstate: (n: string) => Promise.resolve(operstate.get(n)),
+    ...f.deps,
     linkPollMs: 100,
     syncDaemonBackend: () => {
       opens++;
       return Promise.resolve(kernel);
     },
   };
-  return { timers, vips, transports, operstate, kernel, events, deps, opens: () => opens };
-}
-
-async function stopManager(m: ReturnType<typeof createVrrpManager>, timers: ManualTimers): Promise<void> {
-  const stopping = m.stop();
-  await timers.advance(5000);
-  await stopping;
+  return { ...f, kernel, deps, opens: () => opens };
 }
 
 describe('manager: lvs_sync', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/load.js';
 import type { VrrpConfig } from '../../../src/config/types.js';
 import { createVrrpManager } from '../../../src/vrrp/runtime/manager.js';
-import { FakeAnnouncer, FakeTransport, FakeVips, ManualTimers, flush, logger, recordingBus } from './fakes.js';
+import { flush, managerFixture, stopManager } from './fakes.js';
 
 function vrrpConfig(instances: string[], syncGroups = ''): VrrpConfig {
   const text = ['vrrp:', '  instances:', ...instances, syncGroups].join('\n');
@@ -14,34 +14,7 @@ function vrrpConfig(instances: string[], syncGroups = ''): VrrpConfig {
 const instance = (name: string, vrid: number, vip: string, extra: string[] = []): string =>
   [`    - name: ${name}`, '      interface: eth0', `      virtual_router_id: ${vrid}`, '      priority: 150', `      virtual_ips: [${vip}/24]`, ...extra.map((l) => `      ${l}`)].join('\n');
 
-function setup() {
-  const timers = new ManualTimers();
-  const vips = new FakeVips();
-  const transports: FakeTransport[] = [];
-  const operstate = new Map<string, string>([['eth0', 'up']]);
-  const { bus, events } = recordingBus();
-  const deps = {
-    logger,
-    bus,
-    timers,
-    vipManager: vips,
-    announcer: new FakeAnnouncer(),
-    transportFactory: () => {
-      const t = new FakeTransport();
-      transports.push(t);
-      return Promise.resolve(t);
-    },
-    readOperstate: (n: string) => Promise.resolve(operstate.get(n)),
-  };
-  return { timers, vips, transports, operstate, events, deps };
-}
-
-/** Masters hand over on stop and wait for the step-down hold: run the clock meanwhile. */
-async function stopManager(m: ReturnType<typeof createVrrpManager>, timers: ManualTimers): Promise<void> {
-  const stopping = m.stop();
-  await timers.advance(5000);
-  await stopping;
-}
+const setup = (): ReturnType<typeof managerFixture> => managerFixture();
 
 describe('createVrrpManager', () => {
   it('starts every instance with the interface address as advert source and reaches Master', async () => {
