@@ -5,43 +5,9 @@ import type { ApplyResult, DumpOptions, IpvsBackend, IpvsOp } from '../../../src
 import { silentLogger, type Logger } from '../../../src/log/logger.js';
 import { MemoryBackend } from '../../../src/ipvs/memory-backend.js';
 import type { DesiredService, DestSpec, ServiceKey, ServiceState } from '../../../src/ipvs/model.js';
-import { createReconciler, type PassResult, type ReconcileEvent, type Timers } from '../../../src/ipvs/reconciler.js';
+import { createReconciler, type PassResult, type ReconcileEvent } from '../../../src/ipvs/reconciler.js';
+import { ManualClockTimers, settle } from '../support/manual-timers.js';
 
-/** Manual clock: timers fire only when the test advances time. */
-class FakeTimers implements Timers {
-  now = 0;
-  private seq = 0;
-  private pending = new Map<number, { at: number; fn: () => void }>();
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.pending.set(id, { at: this.now + ms, fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  get count(): number {
-    return this.pending.size;
-  }
-  /** Advance time, firing due timers in order and letting the promises they start settle. */
-  async advance(ms: number): Promise<void> {
-    const end = this.now + ms;
-    for (;;) {
-      await settle();
-      const due = [...this.pending.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      this.pending.delete(due[0]);
-      this.now = due[1].at;
-      due[1].fn();
-    }
-    this.now = end;
-    await settle();
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-}
 
 const web: ServiceKey = { kind: 'addr', family: 4, protocol: 'tcp', address: '203.0.113.1', port: 80 };
 const rs = (address: string, over: Partial<DestSpec> = {}): DestSpec => ({ family: 4, address, port: 80, forwarding: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0, ...over });
@@ -92,7 +58,7 @@ class CountingBackend implements IpvsBackend {
 }
 
 function setup(opts: { interval?: number; owned?: 'configured' | 'all'; logger?: Logger } = {}) {
-  const timers = new FakeTimers();
+  const timers = new ManualClockTimers();
   const backend = new CountingBackend();
   const drifts: ReconcileEvent[] = [];
   const r = createReconciler({
@@ -239,7 +205,7 @@ describe('createReconciler', () => {
 
   it('logs every failed op by name and keeps retrying it', async () => {
     const cap = captureLogger();
-    const timers = new FakeTimers();
+    const timers = new ManualClockTimers();
     let refuse = true;
     const inner = new MemoryBackend({ fault: (op) => (refuse && op.op === 'add-dest' && op.dest.address === '198.51.100.12' ? 'ENOMEM' : undefined) });
     const r = createReconciler({ backend: inner, logger: cap.logger, interval: 1000, owned: 'configured', timers, now: () => timers.now });
@@ -258,7 +224,7 @@ describe('createReconciler', () => {
 
   it('an onDrift callback that throws is logged, not fatal', async () => {
     const cap = captureLogger();
-    const timers = new FakeTimers();
+    const timers = new ManualClockTimers();
     const inner = new MemoryBackend();
     const r = createReconciler({
       backend: inner, logger: cap.logger, interval: 1000, owned: 'configured', timers, now: () => timers.now,
@@ -332,7 +298,7 @@ describe('createReconciler', () => {
 describe('createReconciler onPass', () => {
   /** A backend whose dump takes 40 ms of fake time, so every pass has a known duration. */
   function timedSetup(logger: Logger = silentLogger(), onPass?: (r: PassResult) => void) {
-    const timers = new FakeTimers();
+    const timers = new ManualClockTimers();
     const backend = new CountingBackend();
     const dump = backend.dump.bind(backend);
     backend.dump = async (opts?: DumpOptions) => {

@@ -8,51 +8,18 @@ import {
   scheduleAnnouncements,
   validateAnnounceTiming,
   type AnnouncementSender,
-  type Timers,
 } from '../../../src/vip/announce.js';
+import { ManualClockTimers } from '../support/manual-timers.js';
 import { buildGratuitousArp, buildUnsolicitedNeighborAdvert } from '../../../src/vip/frames.js';
 import type { Vip } from '../../../src/vip/types.js';
 import type { NativeAddon } from '../../../src/vrrp/transport/native.js';
 import { netlinkErrno } from '../../../src/vip/netlink.js';
 
-/** A manual clock: advance() runs due timers in time order, letting promise callbacks settle between them. */
-class FakeTimers implements Timers {
-  now = 0;
-  private seq = 0;
-  private pending = new Map<number, { at: number; fn: () => void }>();
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.pending.set(id, { at: this.now + ms, fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  size(): number {
-    return this.pending.size;
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.now + ms;
-    for (;;) {
-      await flush();
-      const next = [...this.pending.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!next) break;
-      this.pending.delete(next[0]);
-      this.now = next[1].at;
-      next[1].fn();
-    }
-    this.now = end;
-    await flush();
-  }
-}
-const flush = async (): Promise<void> => {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-};
 
 const V4: Vip = { address: '203.0.113.10', prefix: 24, dev: 'eth0' };
 const V6: Vip = { address: '2001:db8::10', prefix: 64, dev: 'eth0' };
 
-function recordingSender(clock: FakeTimers, fail: (vip: Vip) => boolean = () => false) {
+function recordingSender(clock: ManualClockTimers, fail: (vip: Vip) => boolean = () => false) {
   const log: { at: number; vip: string }[] = [];
   const sender: AnnouncementSender = {
     kind: 'native',
@@ -84,7 +51,7 @@ describe('announcement timing', () => {
 
 describe('scheduleAnnouncements', () => {
   it('waits the delay, sends `repeat` times `intervalMs` apart for every VIP, then stops', async () => {
-    const clock = new FakeTimers();
+    const clock = new ManualClockTimers();
     const { log, sender } = recordingSender(clock);
     const run = scheduleAnnouncements([V4, V6], sender, { delayMs: 500, repeat: 3, intervalMs: 1000, refreshMs: 0 }, { timers: clock });
     let first = false;
@@ -96,11 +63,11 @@ describe('scheduleAnnouncements', () => {
     expect(new Set(log.map((l) => l.vip))).toEqual(new Set([V4.address, V6.address]));
     expect(first).toBe(true);
     expect(run.counts()).toEqual({ sent: 6, failed: 0 });
-    expect(clock.size()).toBe(0);
+    expect(clock.count).toBe(0);
   });
 
   it('refreshes periodically with refreshRepeat announcements until stopped', async () => {
-    const clock = new FakeTimers();
+    const clock = new ManualClockTimers();
     const { log, sender } = recordingSender(clock);
     const run = scheduleAnnouncements([V4], sender, { delayMs: 0, repeat: 2, intervalMs: 100, refreshMs: 60_000, refreshRepeat: 1 }, { timers: clock });
     await clock.advance(130_000);
@@ -109,11 +76,11 @@ describe('scheduleAnnouncements', () => {
     run.stop();
     await clock.advance(600_000);
     expect(log).toHaveLength(4);
-    expect(clock.size()).toBe(0);
+    expect(clock.count).toBe(0);
   });
 
   it('counts failures, keeps going, and never overlaps a slow sender', async () => {
-    const clock = new FakeTimers();
+    const clock = new ManualClockTimers();
     let release: () => void = () => undefined;
     let inFlight = 0;
     let maxInFlight = 0;
@@ -141,7 +108,7 @@ describe('scheduleAnnouncements', () => {
   });
 
   it('resolves firstBurst at once for no VIPs and on stop before the delay', async () => {
-    const clock = new FakeTimers();
+    const clock = new ManualClockTimers();
     const { log, sender } = recordingSender(clock);
     await scheduleAnnouncements([], sender, { delayMs: 0, repeat: 1, intervalMs: 0, refreshMs: 0 }, { timers: clock }).firstBurst;
     const run = scheduleAnnouncements([V4], sender, { delayMs: 5000, repeat: 1, intervalMs: 0, refreshMs: 0 }, { timers: clock });
