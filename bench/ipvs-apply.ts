@@ -5,7 +5,7 @@
 //   tsx bench/ipvs-apply.ts [N ...]         default 100 1000 10000
 //   LK_BENCH_PER_CALL_MAX=100               largest N timed with one ipvsadm per object (beyond: estimated)
 // Inside UML, through the shared boot helper:
-//   node -e "import('./scripts/uml-run.mjs').then(async m => { const r = await m.runInUml({ argv: [process.execPath, '--import', 'tsx', 'bench/ipvs-apply.ts'], timeoutMs: 1800000 }); console.log(r.output) })"
+//   node -e "import('./src/lab/uml/uml-run.mjs').then(async m => { const r = await m.runInUml({ argv: [process.execPath, '--import', 'tsx', 'bench/ipvs-apply.ts'], timeoutMs: 1800000 }); console.log(r.output) })"
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';

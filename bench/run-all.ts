@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runInUml, REPO_ROOT } from '../scripts/uml-run.mjs';
+import { runInUml, REPO_ROOT } from '../src/lab/uml/uml-run.mjs';
 
 interface Bench {
   id: string;

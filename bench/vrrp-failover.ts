@@ -7,7 +7,7 @@
  *   sudo npx tsx bench/vrrp-failover.ts [--intervals 1000,100] [--impls lvskeep,keepalived] [--events link,sigterm]
  *
  * Needs root, `unshare`, `ip` and keepalived. It re-runs itself inside `unshare --net --mount` (through
- * scripts/net-sandbox.sh) so every namespace, address and process it makes lives in a private sandbox; only
+ * test/runner/net-sandbox.sh) so every namespace, address and process it makes lives in a private sandbox; only
  * 192.0.2.0/24 addresses are used. Bounded: each probe run lasts at most 15 s, each wait is bounded.
  */
 import { spawnSync } from 'node:child_process';
@@ -226,7 +226,7 @@ async function main(): Promise<void> {
   // Everything happens inside a private network + mount namespace that vanishes with the run.
   const r = spawnSync(
     'unshare',
-    ['--net', '--mount', '--propagation', 'private', '--', 'bash', join(REPO, 'scripts', 'net-sandbox.sh'), process.execPath, '--import', 'tsx', SELF, '--inside', ...process.argv.slice(2)],
+    ['--net', '--mount', '--propagation', 'private', '--', 'bash', join(REPO, 'test', 'runner', 'net-sandbox.sh'), process.execPath, '--import', 'tsx', SELF, '--inside', ...process.argv.slice(2)],
     { stdio: 'inherit', cwd: REPO, timeout: 15 * 60_000 },
   );
   process.exit(r.status ?? 1);

@@ -1,5 +1,5 @@
 // Inside the UML guest: build the lab, play the scenario, print the timeline, tear down (or, with --keep-dir,
-// serve commands from the host until told to stop). Run by `lvskeep lab` through scripts/uml-run.mjs:
+// serve commands from the host until told to stop). Run by `lvskeep lab` through src/lab/uml/uml-run.mjs:
 //   node dist/lab/guest.js --mode nat|dr [--keep-dir DIR]     (or node --import tsx src/lab/guest.ts ...)
 // Exit status 0 only if every check passed.
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,12 +1,14 @@
 // The host half of `lvskeep lab`: check (or, with --install, install) what the lab needs, boot the UML guest
-// once through scripts/uml-run.mjs with the guest scenario as its job, and pass its timeline through.
+// once through src/lab/uml/uml-run.mjs with the guest scenario as its job, and pass its timeline through.
 // With --keep the guest stays up after the scenario; this process then exits and `lvskeep lab exec|stop`
 // reach the guest through the keep directory (see keep.ts).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { runInUml, SCRATCH_DIR } from '../../scripts/uml-run.mjs';
+// Reached through the repository root so the same path works from src/ (tsx) and from dist/ (built): the
+// plain-JS UML runner is not compiled, it stays in src/lab/uml/.
+import { runInUml, SCRATCH_DIR } from '../../src/lab/uml/uml-run.mjs';
 import { errorMessage } from '../util/errors.js';
 import { commandFile, KEEP_READY_LINE, KEEP_STOP_FILE, keepResultSchema, resultFile, type KeepResult } from './keep.js';
 import { entryArgv, REPO_ROOT } from './lab.js';
@@ -58,7 +60,7 @@ export async function runLab(opts: LabRunOptions): Promise<number> {
     out(`lvskeep lab: missing on this machine: ${missing.join(', ')}\n  install them with:  ${aptInstallLine(missing)}\n  (or run lvskeep lab --install)\n`);
     return 2;
   }
-  const addon = join(REPO_ROOT, 'native', 'build', 'Release', 'lvskeep_native.node');
+  const addon = join(REPO_ROOT, 'src', 'native', 'build', 'Release', 'lvskeep_native.node');
   if (!existsSync(addon)) {
     out(`lvskeep lab: the native addon ${addon} is not built (VRRP needs it): run npm run build\n`);
     return 2;
@@ -100,7 +102,7 @@ export async function runLab(opts: LabRunOptions): Promise<number> {
       'The lab keeps running inside the UML guest (in the background, at most 60 min). There is no shell to log into;',
       'run commands in its namespaces (client, d1, d2, web1, web2, web3, rtr in DR mode) from this checkout:',
       '  lvskeep lab exec d1 ipvsadm -Ln',
-      '  lvskeep lab exec client node scripts/lab/get.mjs http://203.0.113.10/ 6',
+      '  lvskeep lab exec client node src/lab/tools/get.mjs http://203.0.113.10/ 6',
       '  lvskeep lab exec d2 ip -o addr',
       'and stop it with:',
       '  lvskeep lab stop',

@@ -32,7 +32,7 @@ const HERE = fileURLToPath(import.meta.url);
 export const REPO_ROOT = resolve(dirname(HERE), '..', '..');
 /** Run from TypeScript sources (tests, tsx) or from the build: child lvskeep processes follow suit. */
 const FROM_SOURCE = HERE.endsWith('.ts');
-const SCRIPTS = join(REPO_ROOT, 'scripts', 'lab');
+const SCRIPTS = join(REPO_ROOT, 'src', 'lab', 'tools');
 
 /** argv that runs one of lvskeep's entry points (`cli/main`, `lab/realserver-entry`) the way this module runs. */
 export function entryArgv(entry: string): string[] {

@@ -1,4 +1,4 @@
-// Typed entry point to the UML boot logic, which lives in scripts/uml-run.mjs so that the plain-JS test
+// Typed entry point to the UML boot logic, which lives in src/lab/uml/uml-run.mjs so that the plain-JS test
 // runner can use it too (one implementation, two callers).
 export {
   REPO_ROOT,
@@ -15,10 +15,10 @@ export {
   renderJobScript,
   runInUml,
   shellQuote,
-} from '../../scripts/uml-run.mjs';
-export type { RunInUmlOptions, UmlJob, UmlProgress, UmlResult } from '../../scripts/uml-run.mjs';
+} from '../../src/lab/uml/uml-run.mjs';
+export type { RunInUmlOptions, UmlJob, UmlProgress, UmlResult } from '../../src/lab/uml/uml-run.mjs';
 
-/** True inside the guest booted by scripts/run-tests.mjs (init exports it through the job's env). */
+/** True inside the guest booted by test/runner/run-tests.mjs (init exports it through the job's env). */
 export function inUmlGuest(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.LVSKEEP_IN_UML === '1';
 }

@@ -1,5 +1,5 @@
 /**
- * Loader and types for the lvskeep C addon (native/): raw IP sockets with recvmsg metadata and
+ * Loader and types for the lvskeep C addon (src/native/): raw IP sockets with recvmsg metadata and
  * AF_PACKET frame sending. Loaded lazily so commands that never touch VRRP work without a build.
  */
 import { createRequire } from 'node:module';
@@ -74,7 +74,7 @@ export class NativeAddonUnavailableError extends Error {
 }
 
 /** src/vrrp/transport/ and dist/vrrp/transport/ are both three levels below the package root. */
-export const DEFAULT_ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/lvskeep_native.node', import.meta.url));
+export const DEFAULT_ADDON_PATH = fileURLToPath(new URL('../../../src/native/build/Release/lvskeep_native.node', import.meta.url));
 
 const cache = new Map<string, NativeAddon>();
 

@@ -1,4 +1,4 @@
-// Builds native/test/recv_parse_test.c with AddressSanitizer + UBSan and runs it: the datagram and
+// Builds test/native/recv_parse_test.c with AddressSanitizer + UBSan and runs it: the datagram and
 // control-message parser of the addon on malformed input that a real kernel never delivers. Lives
 // with the net suite because it needs a C compiler, like the addon build itself.
 import { execFile } from 'node:child_process';
@@ -11,7 +11,7 @@ import { describeIf } from '../../harness/privileges.js';
 import { REPO_ROOT } from '../../harness/uml.js';
 
 const run = promisify(execFile);
-const NATIVE = join(REPO_ROOT, 'native');
+const NATIVE_C = join(REPO_ROOT, 'src', 'native', 'c');
 
 describeIf({ label: 'net/vrrp-io/native-parse', commands: ['gcc'] })('native recv_parse under sanitizers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lkio-parse-'));
@@ -22,7 +22,7 @@ describeIf({ label: 'net/vrrp-io/native-parse', commands: ['gcc'] })('native rec
     await run(
       'gcc',
       ['-std=gnu11', '-D_GNU_SOURCE', '-Wall', '-Wextra', '-Werror', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-o', exe,
-        join(NATIVE, 'test', 'recv_parse_test.c'), join(NATIVE, 'src', 'recv_parse.c'), join(NATIVE, 'src', 'addresses.c')],
+        '-I', NATIVE_C, join(REPO_ROOT, 'test', 'native', 'recv_parse_test.c'), join(NATIVE_C, 'recv_parse.c'), join(NATIVE_C, 'addresses.c')],
       { timeout: 60_000 },
     );
     const { stdout } = await run(exe, [], { timeout: 30_000 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addCounts, countReport, formatCounts, parseSuiteArgs } from '../../../scripts/test-summary.mjs';
+import { addCounts, countReport, formatCounts, parseSuiteArgs } from '../../runner/test-summary.mjs';
 
 // The pattern CI applies to the runner's last line.
 const CI_LINE = /^(\w+: )?\d+ passed, \d+ failed(, \d+ skipped)?$/;

@@ -1,4 +1,4 @@
-// Pure helpers of scripts/run-tests.mjs: which suites to run and how to count a vitest JSON report.
+// Pure helpers of test/runner/run-tests.mjs: which suites to run and how to count a vitest JSON report.
 // Kept apart from the runner so that test/unit/harness can test them without spawning anything.
 
 export const SUITES = Object.freeze(['unit', 'net', 'kernel']);

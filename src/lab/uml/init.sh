@@ -1,5 +1,5 @@
 #!/bin/bash
-# PID 1 of the user-mode-linux guest booted by scripts/uml-run.mjs.
+# PID 1 of the user-mode-linux guest booted by src/lab/uml/uml-run.mjs.
 # The guest's / is the host's / (hostfs, rw): everything written outside the tmpfs mounts below lands on
 # the host, so only the job's own result files (LK_OUT, LK_STATUS) and the project's usual writes go there.
 # Parameters arrive as environment variables from the kernel command line:

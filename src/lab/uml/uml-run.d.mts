@@ -1,4 +1,4 @@
-// Types for scripts/uml-run.mjs (plain JS so the test runner needs no build step).
+// Types for src/lab/uml/uml-run.mjs (plain JS so the test runner needs no build step).
 export declare const REPO_ROOT: string;
 export declare const INIT_SCRIPT: string;
 export declare const DEFAULT_MODULES_DIR: string;

@@ -5,12 +5,12 @@
     {
       "target_name": "lvskeep_native",
       "sources": [
-        "src/addon.c",
-        "src/errors.c",
-        "src/addresses.c",
-        "src/recv_parse.c",
-        "src/raw_socket.c",
-        "src/packet_socket.c"
+        "c/addon.c",
+        "c/errors.c",
+        "c/addresses.c",
+        "c/recv_parse.c",
+        "c/raw_socket.c",
+        "c/packet_socket.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]

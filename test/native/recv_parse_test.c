@@ -1,7 +1,7 @@
 /* Checks lk_parse_received on hand-made datagrams and control messages, including the malformed ones a
  * real kernel never delivers. Built with AddressSanitizer/UBSan by test/net/vrrp-io/native-parse.test.ts,
  * so an out-of-bounds read fails the run even when the result happens to look right. */
-#include "../src/recv_parse.h"
+#include "recv_parse.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

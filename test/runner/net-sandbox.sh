@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs the net suite ("$@") inside the private network + mount namespace that scripts/run-tests.mjs made
+# Runs the net suite ("$@") inside the private network + mount namespace that test/runner/run-tests.mjs made
 # with `unshare --net --mount --propagation private`. A tmpfs on /run/netns keeps the namespaces tests
 # create with `ip netns add` off the host; they vanish with this sandbox. Afterwards, anything a test
 # leaked (namespaces, processes still running in them or in the sandbox itself) is named and ended:

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Runs lvskeep's test suites: `node scripts/run-tests.mjs [unit|net|kernel ...] [-- vitest args]` (default: all,
+// Runs lvskeep's test suites: `node test/runner/run-tests.mjs [unit|net|kernel ...] [-- vitest args]` (default: all,
 // in that order; arguments after `--`, such as file filters, go to vitest).
 //   unit    vitest --project unit on the host.
 //   net     vitest --project net inside `unshare --net --mount`: namespaces made with `ip netns add` live on a
 //           private tmpfs at /run/netns and vanish with the run; the host's interfaces are never touched.
-//   kernel  boots user-mode-linux ONCE (scripts/uml-run.mjs) and runs vitest --project kernel inside it,
+//   kernel  boots user-mode-linux ONCE (src/lab/uml/uml-run.mjs) and runs vitest --project kernel inside it,
 //           where IPVS exists; the JSON report is written to a host file and counted here.
 // Prints `<suite>: N passed, N failed, N skipped` per suite and `total: ...` as the last line (CI reads it).
 // A suite whose prerequisites are missing is skipped with one loud line, except under CI=true, where that
@@ -15,9 +15,10 @@ import { join } from 'node:path';
 import process from 'node:process';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { addCounts, countReport, emptyCounts, formatCounts, parseSuiteArgs } from './test-summary.mjs';
-import { DEFAULT_MODULES_DIR, findUmlBinary, REPO_ROOT, runInUml, SCRATCH_DIR } from './uml-run.mjs';
+import { DEFAULT_MODULES_DIR, findUmlBinary, REPO_ROOT, runInUml, SCRATCH_DIR } from '../../src/lab/uml/uml-run.mjs';
 
 const VITEST = join(REPO_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
+const VITEST_CONFIG = join(REPO_ROOT, 'test', 'vitest.config.ts');
 const CI = process.env.CI === 'true';
 const KERNEL_TIMEOUT_MS = Number(process.env.LVSKEEP_KERNEL_TIMEOUT_MS) > 0 ? Number(process.env.LVSKEEP_KERNEL_TIMEOUT_MS) : 20 * 60_000;
 /** Bound for the unit and net suites' vitest processes. */
@@ -68,7 +69,7 @@ function missingPrerequisites(suite) {
 let vitestExtra = [];
 
 function vitestArgs(suite, reportPath) {
-  return [VITEST, 'run', '--project', suite, '--reporter=default', '--reporter=json', `--outputFile=${reportPath}`, '--passWithNoTests', ...vitestExtra];
+  return [VITEST, 'run', '--config', VITEST_CONFIG, '--project', suite, '--reporter=default', '--reporter=json', `--outputFile=${reportPath}`, '--passWithNoTests', ...vitestExtra];
 }
 
 /**
@@ -141,7 +142,7 @@ async function runUnit(reportPath) {
   return countsFrom('unit', reportPath, code);
 }
 
-const NET_SANDBOX = join(REPO_ROOT, 'scripts', 'net-sandbox.sh');
+const NET_SANDBOX = join(REPO_ROOT, 'test', 'runner', 'net-sandbox.sh');
 
 async function runNet(reportPath) {
   const argv = ['unshare', '--net', '--mount', '--propagation', 'private', '--', 'bash', NET_SANDBOX, process.execPath, ...vitestArgs('net', reportPath)];
@@ -196,7 +197,7 @@ async function main() {
   try {
     suites = parseSuiteArgs(dashes >= 0 ? args.slice(0, dashes) : args);
   } catch (err) {
-    process.stderr.write(`run-tests: ${err.message}\nusage: node scripts/run-tests.mjs [unit|net|kernel ...] [-- vitest filters]\n`);
+    process.stderr.write(`run-tests: ${err.message}\nusage: node test/runner/run-tests.mjs [unit|net|kernel ...] [-- vitest filters]\n`);
     return 2;
   }
   // Reports go inside the repository (git-ignored): the kernel guest covers /tmp with its own tmpfs.

@@ -1,4 +1,4 @@
-// Types for scripts/test-summary.mjs.
+// Types for test/runner/test-summary.mjs.
 export type SuiteName = 'unit' | 'net' | 'kernel';
 export interface Counts {
   passed: number;
