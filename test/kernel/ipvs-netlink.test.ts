@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ApplyResult, IpvsInfo, IpvsOp } from '../../src/ipvs/backend.js';
-import { SCHEDULERS, destId, serviceId, type DesiredService, type DestSpec, type ServiceKey, type ServiceSpec, type ServiceState, type Stats } from '../../src/ipvs/model.js';
+import { SCHEDULERS, destId, serviceId, type DesiredService, type DestSpec, type ServiceKey, type ServiceState, type Stats } from '../../src/ipvs/model.js';
 import type { DaemonConfig } from '../../src/ipvs/netlink/attrs.js';
 import { Topology } from '../harness/netns.js';
+import { dest, svc, tcp } from '../harness/ipvs-specs.js';
 import { requireKernelIpvs } from '../harness/privileges.js';
 import { REPO_ROOT } from '../harness/uml.js';
 import { parseIpvsadmSave, saveLinesOf } from '../fixtures/ipvs-netlink/ipvsadm-save.js';
@@ -89,18 +90,6 @@ class Agent {
   }
 }
 
-const tcp = (address: string, port: number): ServiceKey => ({ kind: 'addr', family: 4, protocol: 'tcp', address, port });
-const svc = (key: ServiceKey, scheduler: string, extra: Partial<ServiceSpec> = {}): ServiceSpec => ({ key, scheduler, schedulerFlags: [], onePacket: false, ...extra });
-const dest = (address: string, port: number, forwarding: DestSpec['forwarding'], weight: number, extra: Partial<DestSpec> = {}): DestSpec => ({
-  family: address.includes(':') ? 6 : 4,
-  address,
-  port,
-  forwarding,
-  weight,
-  upperThreshold: 0,
-  lowerThreshold: 0,
-  ...extra,
-});
 
 /** A dump as desired services (counters dropped), sorted, so that it compares with what was applied. */
 function asDesired(states: ServiceState[]): DesiredService[] {

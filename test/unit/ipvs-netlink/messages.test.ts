@@ -1,10 +1,11 @@
 // Our requests, byte for byte, against what ipvsadm 1.31 (libnl 3.7) sent to a 6.1 kernel for the same
 // command (fixtures captured with strace in the UML guest; seq and port id are ignored).
 import { describe, expect, it } from 'vitest';
-import type { DestSpec, ServiceKey, ServiceSpec } from '../../../src/ipvs/model.js';
+import type { ServiceKey } from '../../../src/ipvs/model.js';
 import { CtrlCmd, GENL_ID_CTRL, IpvsCmd } from '../../../src/ipvs/netlink/constants.js';
 import { ctrlGetFamily, encodeRequest, ipvsRequest, type GenlRequest } from '../../../src/ipvs/netlink/messages.js';
 import { sent, step, withoutSeqPid } from './fixtures.js';
+import { dest, svc } from '../../harness/ipvs-specs.js';
 
 const tcp80: ServiceKey = { kind: 'addr', family: 4, protocol: 'tcp', address: '203.0.113.1', port: 80 };
 const udp53: ServiceKey = { kind: 'addr', family: 4, protocol: 'udp', address: '203.0.113.1', port: 53 };
@@ -12,17 +13,6 @@ const tcp6: ServiceKey = { kind: 'addr', family: 6, protocol: 'tcp', address: '2
 const fw7: ServiceKey = { kind: 'fwmark', family: 4, fwmark: 7 };
 const fw8v6: ServiceKey = { kind: 'fwmark', family: 6, fwmark: 8 };
 
-const svc = (key: ServiceKey, scheduler: string, extra: Partial<ServiceSpec> = {}): ServiceSpec => ({ key, scheduler, schedulerFlags: [], onePacket: false, ...extra });
-const dest = (address: string, port: number, forwarding: DestSpec['forwarding'], weight: number, extra: Partial<DestSpec> = {}): DestSpec => ({
-  family: address.includes(':') ? 6 : 4,
-  address,
-  port,
-  forwarding,
-  weight,
-  upperThreshold: 0,
-  lowerThreshold: 0,
-  ...extra,
-});
 
 /** [fixture step, genl command, our request]: one row per ipvsadm invocation captured. */
 const cases: [string, number, GenlRequest][] = [

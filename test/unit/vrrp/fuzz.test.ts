@@ -1,20 +1,12 @@
 // Decoding is exposed to anything on the wire: random and mutated buffers must never throw, and whatever decodes
 // must re-encode to an equivalent advert. Seeded so a failure reproduces (set VRRP_FUZZ_SEED to replay one).
 import { describe, expect, it } from 'vitest';
+import { seeded } from '../../harness/seeded-random.js';
 import { decodeAdvert, decodeIpPacket, encodeAdvert, encodeIpv4Packet, encodeIpv6Packet, type AddressPair, type Decoded, type DecodedPacket } from '../../../src/vrrp/codec.js';
 import { validateAdvert, type AdvertExpectations } from '../../../src/vrrp/validate.js';
 import { loadFixture } from './fixture-loader.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = seeded;
 
 const SEED = Number(process.env.VRRP_FUZZ_SEED ?? 0x5eed1234);
 const key = new Uint8Array(32).fill(9);

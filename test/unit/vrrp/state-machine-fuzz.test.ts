@@ -1,20 +1,12 @@
 // Random event sequences (seeded) against the invariants the adapter relies on: never throws, timers match the
 // state, VIPs are held only by a Master or a stepping-down Backup, and sync groups never split Master/Fault.
 import { describe, expect, it } from 'vitest';
+import { seeded } from '../../harness/seeded-random.js';
 import { initialState, step, type VrrpEvent, type VrrpInstanceState } from '../../../src/vrrp/state-machine.js';
 import { stepSyncGroup, type SyncGroup } from '../../../src/vrrp/sync-group.js';
 import { config } from './sim.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = seeded;
 
 function randomEvent(rand: () => number): VrrpEvent {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
