@@ -15,7 +15,15 @@ import type { LvskeepConfig } from './types.js';
 export { formatIssue, type ConfigIssue } from './issues.js';
 export { DEFAULT_CONFIG_PATH } from './schema.js';
 
-export type ConfigResult = { ok: true; config: LvskeepConfig; warnings: ConfigIssue[] } | { ok: false; errors: ConfigIssue[] };
+export type ConfigResult =
+  | {
+      ok: true;
+      config: LvskeepConfig;
+      warnings: ConfigIssue[];
+      /** Positions for problems found outside the loader (e.g. the host lacks something an instance needs). */
+      place: (issues: readonly PathIssue[]) => ConfigIssue[];
+    }
+  | { ok: false; errors: ConfigIssue[] };
 
 export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfigResult> {
   let text: string;
@@ -55,7 +63,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   const envSpots = new Set(early.map((e) => `${e.line}:${e.col}`));
   errors = [...early, ...errors.filter((e) => !envSpots.has(`${e.line}:${e.col}`))];
   if (errors.length > 0 || !config) return { ok: false, errors: finish(errors, src) };
-  return { ok: true, config, warnings: finish(place(collectWarnings(config)), src) };
+  return { ok: true, config, warnings: finish(place(collectWarnings(config)), src), place: (issues) => finish(place(issues), src) };
 }
 
 /**

@@ -5,7 +5,12 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-export const NATIVE_NOT_BUILT_MESSAGE = 'lvskeep native addon not built: run `npm run build` (needs python3, make, g++)';
+/** How to fix a missing or unloadable addon, said the same way by check, run and the transport. */
+export const NATIVE_BUILD_HINT = 'build it with `npm run build:native` (needs the Debian packages python3, make and g++)';
+export const NATIVE_NOT_BUILT_MESSAGE = `lvskeep native addon not built or not loadable: ${NATIVE_BUILD_HINT}`;
+
+/** Overrides where the addon is loaded from (packagers who install it elsewhere; tests that make it unloadable). */
+export const NATIVE_ADDON_ENV = 'LVSKEEP_NATIVE_ADDON';
 
 /** The API version the C side exports as `abiVersion`; bump both together. */
 const EXPECTED_ABI = 1;
@@ -76,10 +81,16 @@ export class NativeAddonUnavailableError extends Error {
 /** src/vrrp/transport/ and dist/vrrp/transport/ are both three levels below the package root. */
 export const DEFAULT_ADDON_PATH = fileURLToPath(new URL('../../../src/native/build/Release/lvskeep_native.node', import.meta.url));
 
+/** The addon file this process loads: $LVSKEEP_NATIVE_ADDON when set, else the build output. */
+export function nativeAddonPath(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env[NATIVE_ADDON_ENV];
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_ADDON_PATH;
+}
+
 const cache = new Map<string, NativeAddon>();
 
 /** Load the addon or throw NativeAddonUnavailableError. */
-export function loadNativeAddon(addonPath: string = DEFAULT_ADDON_PATH): NativeAddon {
+export function loadNativeAddon(addonPath: string = nativeAddonPath()): NativeAddon {
   const cached = cache.get(addonPath);
   if (cached) return cached;
   let loaded: unknown;
@@ -98,11 +109,24 @@ export function loadNativeAddon(addonPath: string = DEFAULT_ADDON_PATH): NativeA
 }
 
 /** The addon, or undefined when it is unavailable (for callers with a fallback such as arping). */
-export function tryLoadNativeAddon(addonPath: string = DEFAULT_ADDON_PATH): NativeAddon | undefined {
+export function tryLoadNativeAddon(addonPath: string = nativeAddonPath()): NativeAddon | undefined {
   try {
     return loadNativeAddon(addonPath);
   } catch (err) {
     if (err instanceof NativeAddonUnavailableError) return undefined;
     throw err;
+  }
+}
+
+/** Why the addon cannot be loaded (its path and the loader's own error), or undefined when it loads. */
+export function nativeAddonProblem(addonPath: string = nativeAddonPath()): string | undefined {
+  try {
+    loadNativeAddon(addonPath);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof NativeAddonUnavailableError)) throw err;
+    // The loader's first line (dlopen's "cannot open shared object file", "invalid ELF header", a stale abiVersion).
+    const cause = (err.cause instanceof Error ? err.cause.message : String(err.cause)).split('\n')[0];
+    return `cannot load ${addonPath}: ${cause}`;
   }
 }

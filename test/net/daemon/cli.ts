@@ -14,9 +14,9 @@ export interface CliResult {
 }
 
 /** Run one command to its end (killed after `timeoutMs`). */
-export function runCli(args: readonly string[], timeoutMs = 30_000): Promise<CliResult> {
+export function runCli(args: readonly string[], timeoutMs = 30_000, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

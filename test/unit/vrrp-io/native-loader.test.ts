@@ -17,7 +17,7 @@ describe('native addon loader', () => {
       caught = err;
     }
     expect(caught).toBeInstanceOf(NativeAddonUnavailableError);
-    expect((caught as Error).message).toBe('lvskeep native addon not built: run `npm run build` (needs python3, make, g++)');
+    expect((caught as Error).message).toBe('lvskeep native addon not built or not loadable: build it with `npm run build:native` (needs the Debian packages python3, make and g++)');
     expect((caught as NativeAddonUnavailableError).addonPath).toBe(missing);
     expect((caught as Error).cause).toBeInstanceOf(Error);
     expect(tryLoadNativeAddon(missing)).toBeUndefined();
