@@ -18,7 +18,9 @@ import { VrrpInstance, type VrrpInstanceStatus } from './instance.js';
 import { lazySyncBackend, LvsSyncController, type LvsSyncStatus, type SyncDaemonBackend } from './lvs-sync.js';
 import { buildInstanceSpec, choosePrimaryAddress } from './spec.js';
 import { ACCEPT_NOTE, stateHintNote } from './startup-policy.js';
-import { operstateIsUp, readOperstate, runTrackScripts, spawnScriptRunner, watchInterfaces, type ScriptRunner, type Stoppable } from './track-sources.js';
+import { openLinkEvents, type LinkEventSource } from './link-events.js';
+import { LINK_POLL_MS, watchInterfaces } from './link-watch.js';
+import { operstateIsUp, readOperstate, runTrackScripts, spawnScriptRunner, type ScriptRunner, type Stoppable } from './track-sources.js';
 import { realRuntimeTimers, type RuntimeTimers } from './timers.js';
 
 export interface VrrpManagerDeps {
@@ -30,8 +32,15 @@ export interface VrrpManagerDeps {
   announcer?: AnnouncementSender;
   transportFactory?: (kind: 'raw' | 'udp', opts: TransportOptions) => Promise<VrrpTransport>;
   timers?: RuntimeTimers;
-  /** Link-state polling period (ms); default 200. */
+  /** Link-state polling period (ms) when link notifications are unavailable; default 200. */
   linkPollMs?: number;
+  /** Link-state polling period (ms) while link notifications arrive (a safety net); default 5000. */
+  linkSafetyPollMs?: number;
+  /**
+   * Opens the link notifications (once, on first use); default: rtnetlink RTNLGRP_LINK in this process's
+   * namespace. null: poll only. When opening fails the manager polls every linkPollMs.
+   */
+  linkEvents?: (() => Promise<LinkEventSource>) | null;
   /** Reads /sys/class/net/<if>/operstate by default. */
   readOperstate?: (ifname: string) => Promise<string | undefined>;
   /** Runs `notify` commands; spawns them (no shell, own process group, killed on timeout) by default. */
@@ -131,6 +140,18 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
   let groups: VrrpSyncGroupRunner[] = [];
   const transportFactory = deps.transportFactory ?? ((kind, opts) => createVrrpTransport(kind, opts, { logger }));
   let acceptNoted = false;
+  let linkEvents: Promise<LinkEventSource | undefined> | undefined;
+  const openLinks = deps.linkEvents === undefined ? () => openLinkEvents(logger) : deps.linkEvents;
+  /** The shared notification socket, or undefined (polling) when there is none or it cannot be opened. */
+  const linkEventSource = (): Promise<LinkEventSource | undefined> => {
+    linkEvents ??= openLinks
+      ? openLinks().catch((err: unknown) => {
+          logger.warn({ err: errorMessage(err), pollMs: deps.linkPollMs ?? LINK_POLL_MS }, 'rtnetlink link notifications unavailable; polling interface states instead');
+          return undefined;
+        })
+      : Promise.resolve(undefined);
+    return linkEvents;
+  };
   // One kernel connection for every lvs_sync instance, opened only when one exists.
   const syncBackend = lazySyncBackend(
     deps.syncDaemonBackend ??
@@ -190,6 +211,7 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
     const weighted = new Map(c.track.interfaces.map((t) => [t.name, t]));
     const names = [...new Set([c.interface, ...weighted.keys()])];
     const linkUpdate = (name: string, up: boolean): { kind: 'interface'; name: string; up: boolean } => ({ kind: 'interface', name, up });
+    const events = await linkEventSource();
     const states = await Promise.all(names.map(async (n) => linkUpdate(n, operstateIsUp(await read(n)))));
     r.instance.setTrackedState(states);
     await r.instance.start();
@@ -197,7 +219,7 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       watchInterfaces(names, (name, up, detail) => {
         logger.info({ instance: c.name, detail }, 'tracked interface changed');
         r.instance.setTrackedState([linkUpdate(name, up)]);
-      }, { intervalMs: deps.linkPollMs, read, timers, logger }),
+      }, { intervalMs: deps.linkPollMs, safetyPollMs: deps.linkSafetyPollMs, events, read, timers, logger }),
     );
     if (c.track.scripts.length > 0) {
       const scripts = c.track.scripts.map((s) => ({ name: s.name, command: s.command, intervalMs: s.interval, timeoutMs: s.timeout, rise: s.rise, fall: s.fall }));
@@ -270,6 +292,9 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       groups = [];
       await vips?.close();
       await syncBackend.close();
+      const events = linkEvents;
+      linkEvents = undefined;
+      (await events)?.close();
     },
 
     async reload(next: VrrpConfig) {

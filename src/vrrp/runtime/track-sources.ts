@@ -1,11 +1,10 @@
-// Adapters that observe tracked objects and report up/down: interface link state (polled from
-// /sys/class/net/<if>/operstate, which `ip netns exec` remounts per namespace) and track scripts (run
-// periodically, never overlapping themselves, killed with their process group on timeout, rise/fall applied).
+// Adapters that observe tracked objects and report up/down: interface link state (read from
+// /sys/class/net/<if>/operstate, which `ip netns exec` remounts per namespace; watched in link-watch.ts) and
+// track scripts (run periodically, never overlapping themselves, killed with their process group on timeout,
+// rise/fall applied).
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 
-import type { Logger } from '../../log/logger.js';
-import { errorMessage } from '../../util/errors.js';
 import type { RuntimeTimers } from './timers.js';
 import { realRuntimeTimers } from './timers.js';
 
@@ -27,49 +26,6 @@ export async function readOperstate(ifname: string): Promise<string | undefined>
   } catch {
     return undefined; // no such interface (yet): down
   }
-}
-
-/** Poll link state; reports every interface once at start, then on each change. */
-export function watchInterfaces(
-  names: readonly string[],
-  onChange: UpDownListener,
-  opts: { intervalMs?: number; read?: (ifname: string) => Promise<string | undefined>; timers?: RuntimeTimers; logger?: Logger } = {},
-): Stoppable {
-  const timers = opts.timers ?? realRuntimeTimers;
-  const read = opts.read ?? readOperstate;
-  const intervalMs = opts.intervalMs ?? 200;
-  const known = new Map<string, boolean>();
-  let stopped = false;
-  let handle: unknown;
-  const poll = async (): Promise<void> => {
-    for (const name of names) {
-      let text: string | undefined;
-      try {
-        text = await read(name);
-      } catch (err) {
-        opts.logger?.warn({ interface: name, err: errorMessage(err) }, 'cannot read interface state');
-        continue;
-      }
-      if (stopped) return;
-      const up = operstateIsUp(text);
-      if (known.get(name) !== up) {
-        known.set(name, up);
-        onChange(name, up, `interface ${name} operstate ${(text ?? 'absent').trim()}`);
-      }
-    }
-  };
-  const tick = (): void => {
-    void poll().finally(() => {
-      if (!stopped) handle = timers.setTimeout(tick, intervalMs);
-    });
-  };
-  tick();
-  return {
-    stop(): void {
-      stopped = true;
-      if (handle !== undefined) timers.clearTimeout(handle);
-    },
-  };
 }
 
 export interface TrackScript {

@@ -8,6 +8,33 @@ import type { Vip, VipManager } from '../../../src/vip/types.js';
 import { encodeAdvert, type AdvertFields } from '../../../src/vrrp/codec.js';
 import { emptyStats, type PacketListener, type ReceivedVrrpPacket, type TransportStats, type VrrpTransport } from '../../../src/vrrp/transport/types.js';
 import type { RuntimeTimers } from '../../../src/vrrp/runtime/timers.js';
+import type { LinkEventSource } from '../../../src/vrrp/runtime/link-events.js';
+import type { LinkNotice } from '../../../src/vrrp/runtime/link-notice.js';
+import type { Stoppable } from '../../../src/vrrp/runtime/track-sources.js';
+
+/** Link notifications the test sends by hand. */
+export class FakeLinkEvents implements LinkEventSource {
+  private readonly subs = new Set<{ onNotice: (n: LinkNotice) => void; onLost: (why: string) => void }>();
+  closed = false;
+  subscribe(onNotice: (n: LinkNotice) => void, onLost: (why: string) => void): Stoppable {
+    const s = { onNotice, onLost };
+    this.subs.add(s);
+    return { stop: () => void this.subs.delete(s) };
+  }
+  notify(ifname: string, operstate: string): void {
+    for (const s of [...this.subs]) s.onNotice({ ifname, operstate });
+  }
+  lose(why = 'ENOBUFS'): void {
+    for (const s of [...this.subs]) s.onLost(why);
+  }
+  subscribers(): number {
+    return this.subs.size;
+  }
+  close(): void {
+    this.closed = true;
+    this.subs.clear();
+  }
+}
 
 export class ManualTimers implements RuntimeTimers {
   private t = 0;
@@ -153,6 +180,8 @@ export function managerFixture(interfaces: readonly string[] = ['eth0']) {
       return Promise.resolve(t);
     },
     readOperstate: (n: string) => Promise.resolve(operstate.get(n)),
+    // Polled link state unless a test brings FakeLinkEvents: the real default opens an rtnetlink socket.
+    linkEvents: null,
   };
   return { timers, vips, transports, operstate, events, deps };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/load.js';
 import type { VrrpConfig } from '../../../src/config/types.js';
 import { createVrrpManager } from '../../../src/vrrp/runtime/manager.js';
-import { flush, managerFixture, stopManager } from './fakes.js';
+import { FakeLinkEvents, flush, managerFixture, stopManager } from './fakes.js';
 
 function vrrpConfig(instances: string[], syncGroups = ''): VrrpConfig {
   const text = ['vrrp:', '  instances:', ...instances, syncGroups].join('\n');
@@ -126,5 +126,32 @@ describe('createVrrpManager', () => {
       '/usr/local/bin/on-vrrp x INSTANCE a BACKUP 150',
       '/usr/local/bin/on-vrrp x INSTANCE a INIT 150',
     ]);
+  });
+});
+
+describe('createVrrpManager link notifications', () => {
+  it('follows a link notification without a poll, and closes the source at stop', async () => {
+    const t = setup();
+    const events = new FakeLinkEvents();
+    const m = createVrrpManager(vrrpConfig([instance('a', 1, '192.0.2.50')]), { ...t.deps, linkEvents: () => Promise.resolve(events), linkPollMs: 100 });
+    await m.start();
+    await t.timers.advance(4000);
+    expect(m.status()[0]?.state).toBe('Master');
+    events.notify('eth0', 'down');
+    await flush();
+    expect(m.status()[0]?.state).toBe('Fault');
+    await stopManager(m, t.timers);
+    expect(events.closed).toBe(true);
+  });
+
+  it('falls back to the fast poll when the notifications cannot be opened', async () => {
+    const t = setup();
+    const m = createVrrpManager(vrrpConfig([instance('a', 1, '192.0.2.50')]), { ...t.deps, linkEvents: () => Promise.reject(new Error('EPERM')), linkPollMs: 100 });
+    await m.start();
+    await t.timers.advance(4000);
+    t.operstate.set('eth0', 'down');
+    await t.timers.advance(150);
+    expect(m.status()[0]?.state).toBe('Fault');
+    await stopManager(m, t.timers);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { operstateIsUp, riseFall, runTrackScripts, watchInterfaces } from '../../../src/vrrp/runtime/track-sources.js';
+import { watchInterfaces } from '../../../src/vrrp/runtime/link-watch.js';
+import { operstateIsUp, riseFall, runTrackScripts } from '../../../src/vrrp/runtime/track-sources.js';
 import { ManualTimers } from './fakes.js';
 
 describe('track sources', () => {
