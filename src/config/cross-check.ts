@@ -27,6 +27,8 @@ export interface InstanceIdentity {
   virtual_router_id: number;
   virtual_ips: readonly { address: { address: string; family: number } }[];
   track: { checks: readonly Reference[] };
+  accept?: boolean;
+  priority?: number;
 }
 
 export interface CheckableConfig {
@@ -106,6 +108,22 @@ export function crossCheck(c: CheckableConfig): PathIssue[] {
       if (first !== undefined && first !== n) out.push({ path: ['vrrp', 'instances', n, 'virtual_ips', k], message: `${v.address.address} is also a virtual IP of vrrp.instances[${first}]` });
       else vipOwner.set(v.address.address, n);
     });
+  });
+
+  // accept: false drops a non-owner Master's VIP traffic in the input hook, before IPVS (LOCAL_IN) sees it: on a
+  // virtual server's address that black-holes the service. (fwmark services have no address to compare.)
+  instances.forEach((inst, n) => {
+    if (inst?.accept !== false || (inst.priority ?? 100) >= 255) return;
+    const used = inst.virtual_ips.flatMap((v) => {
+      const vs = services.find((s) => s?.address?.address === v.address.address);
+      return vs ? [`${v.address.address} (virtual server "${vs.name}")`] : [];
+    });
+    if (used.length > 0) {
+      out.push({
+        path: ['vrrp', 'instances', n, 'accept'],
+        message: `accept: false would make the Master drop traffic to ${used.join(', ')} before IPVS sees it; remove it (accept: true is the default) or use a VIP no virtual server listens on`,
+      });
+    }
   });
 
   // The kernel runs one IPVS sync daemon pair per director, so only one instance may drive it.

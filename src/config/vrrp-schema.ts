@@ -69,7 +69,8 @@ const instanceInput = z.strictObject({
   version: z.union([z.literal(2), z.literal(3)], { error: 'version must be 3 or 2' }).default(3),
   preempt: bool().default(true),
   preempt_delay: duration({ max: 3_600_000 }).default(0),
-  accept: bool().default(false),
+  // keepalived's default too: an LVS director must receive its VIPs' traffic for IPVS (see startup-policy.ts).
+  accept: bool().default(true),
   state_hint: oneOf(['MASTER', 'BACKUP'] as const).optional(),
   virtual_ips: z.array(virtualIp).min(1, { error: 'list at least one virtual IP' }),
   unicast_source: address().optional(),

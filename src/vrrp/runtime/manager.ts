@@ -17,7 +17,9 @@ import { VrrpSyncGroupRunner } from './group.js';
 import { VrrpInstance, type VrrpInstanceStatus } from './instance.js';
 import { lazySyncBackend, LvsSyncController, type LvsSyncStatus, type SyncDaemonBackend } from './lvs-sync.js';
 import { buildInstanceSpec, choosePrimaryAddress } from './spec.js';
-import { ACCEPT_NOTE, stateHintNote } from './startup-policy.js';
+import { ACCEPT_ENFORCED_NOTE, stateHintNote } from './startup-policy.js';
+import { enforcesAcceptMode } from '../accept-mode.js';
+import { AcceptModeController, nftAcceptFilter, type AcceptFilter } from './accept-filter.js';
 import { openLinkEvents, type LinkEventSource } from './link-events.js';
 import { LINK_POLL_MS, watchInterfaces } from './link-watch.js';
 import { operstateIsUp, readOperstate, runTrackScripts, spawnScriptRunner, type ScriptRunner, type Stoppable } from './track-sources.js';
@@ -45,6 +47,8 @@ export interface VrrpManagerDeps {
   readOperstate?: (ifname: string) => Promise<string | undefined>;
   /** Runs `notify` commands; spawns them (no shell, own process group, killed on timeout) by default. */
   notifyRunner?: ScriptRunner;
+  /** Enforces `accept: false` (drops traffic to a non-owner Master's VIPs); default: nftables via `nft`. */
+  acceptFilter?: AcceptFilter;
   /** Limit for one notify run; default 10 s. */
   notifyTimeoutMs?: number;
   /**
@@ -139,7 +143,7 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
   const running = new Map<string, Running>();
   let groups: VrrpSyncGroupRunner[] = [];
   const transportFactory = deps.transportFactory ?? ((kind, opts) => createVrrpTransport(kind, opts, { logger }));
-  let acceptNoted = false;
+  const acceptMode = new AcceptModeController(deps.acceptFilter ?? nftAcceptFilter(), logger);
   let linkEvents: Promise<LinkEventSource | undefined> | undefined;
   const openLinks = deps.linkEvents === undefined ? () => openLinkEvents(logger) : deps.linkEvents;
   /** The shared notification socket, or undefined (polling) when there is none or it cannot be opened. */
@@ -190,15 +194,14 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       ? new LvsSyncController(c.name, { interface: c.lvs_sync.interface, syncId: c.lvs_sync.sync_id }, { backend: syncBackend, logger, bus: deps.bus, timers, ...deps.lvsSyncTiming })
       : undefined;
     const fromState = { INIT: 'Initialize', BACKUP: 'Backup', MASTER: 'Master', FAULT: 'Fault' } as const;
+    const vipAddresses = spec.vips.map((v) => v.address);
     const onStateChange = (change: { instance: string; from: VrrpState; to: VrrpState; priority: number; reason: string }): void => {
       lvsSync?.follow(fromState[change.to]);
+      acceptMode.update(c.name, { master: change.to === 'MASTER', accept: c.accept, priority: c.priority, vips: vipAddresses });
       notify?.(change);
     };
     if (c.state_hint !== undefined) logger.info({ instance: c.name, state_hint: c.state_hint, priority: c.priority }, stateHintNote(c.state_hint, c.priority));
-    if (!c.accept && !acceptNoted) {
-      acceptNoted = true;
-      logger.info({ instance: c.name }, ACCEPT_NOTE);
-    }
+    if (enforcesAcceptMode(c)) logger.info({ instance: c.name }, ACCEPT_ENFORCED_NOTE);
     const instance = new VrrpInstance(spec, { transport, vips: d.vips, announcer: d.announcer, logger, bus: deps.bus, timers, tracked: trackedFromConfig(c), onStateChange });
     const r: Running = { config: c, key: JSON.stringify(c), instance, sources: [] };
     if (lvsSync) r.lvsSync = lvsSync;
@@ -237,6 +240,7 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
     try {
       await r.instance.stop();
     } finally {
+      acceptMode.update(r.config.name, undefined);
       // Stopped VRRP owns no connections: stop its sync daemons too (as keepalived does on shutdown).
       await r.lvsSync?.close();
     }
@@ -280,7 +284,15 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
 
   return {
     async start(): Promise<void> {
-      const errors = await startAll(config.instances);
+      // Drop rules a previous run left (crash, kill -9). Without nft only instances that need it cannot start.
+      let acceptProblem: string | undefined;
+      await acceptMode.reset().catch((err: unknown) => {
+        acceptProblem = errorMessage(err);
+        logger.debug({ err: acceptProblem }, 'no stale accept-mode rules removed');
+      });
+      const blocked = acceptProblem === undefined ? [] : config.instances.filter(enforcesAcceptMode);
+      const errors = await startAll(config.instances.filter((c) => !blocked.includes(c)));
+      for (const c of blocked) errors.push(`vrrp instance ${c.name}: accept: false needs nftables to drop traffic to its VIPs: ${acceptProblem ?? ''}`);
       if (errors.length > 0) throw new Error(`VRRP: ${errors.length} instance(s) failed to start:\n${errors.join('\n')}`);
     },
 
@@ -290,6 +302,7 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       await Promise.all(all.map((r) => halt(r).catch((err: unknown) => logger.error({ instance: r.config.name, err: errorMessage(err) }, 'VRRP instance stop failed'))));
       for (const g of groups) g.detach();
       groups = [];
+      await acceptMode.close().catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'accept-mode rules not removed'));
       await vips?.close();
       await syncBackend.close();
       const events = linkEvents;

@@ -6,13 +6,14 @@
 // the instance will wait between 3 and 4 advert intervals"), so a restarted director cannot make a second
 // master next to a running one. The hint is kept for keepalived compatibility and reported in the logs.
 //
-// accept (RFC 5798 Accept_Mode): lvskeep always accepts. The VIPs are local addresses of the director and
-// IPVS must receive the traffic sent to them (that is the director's job), so dropping packets to the VIPs
-// on a non-owner master, as the RFC's default asks, would break every virtual service on them. keepalived
-// adds such drop rules (iptables/nftables) with vrrp_strict, which LVS setups avoid for this very reason.
-// `accept: false` is therefore not enforced, and the manager says so once in its log.
+// accept (RFC 5798 Accept_Mode, default true as in keepalived): with `accept: false`, a Master that is not the
+// address owner drops traffic to its VIPs (nftables table `inet lvskeep`, see accept-mode.ts), except neighbour
+// discovery; ARP is always answered. IPVS sees VIP traffic only after those rules, so `lvskeep check` refuses
+// `accept: false` on an instance whose VIP is a virtual server's address (it would black-hole the service).
+//
+// Reload keeps an unchanged instance running (and its rules); a changed one restarts and re-applies them.
 
-export const ACCEPT_NOTE = 'accept: false is not enforced: an IPVS director must receive traffic for its VIPs, so lvskeep always accepts (keepalived drops such traffic only under vrrp_strict)';
+export const ACCEPT_ENFORCED_NOTE = 'accept: false: while Master (not the address owner), traffic to the VIPs is dropped (nftables table inet lvskeep), except ARP and neighbour discovery';
 
 export function stateHintNote(hint: 'MASTER' | 'BACKUP', priority: number): string {
   if (priority === 255) return 'state_hint: priority 255 (address owner) becomes Master at start-up';

@@ -31,6 +31,8 @@ export interface PeerOptions {
   garpIntervalMs?: number;
   /** VIP prefix length; default 24 (IPv4) or 64 (IPv6). */
   prefix?: number;
+  /** RFC 5798 Accept_Mode; the config's default when absent. */
+  accept?: boolean;
 }
 
 function vipCidr(o: PeerOptions): string {
@@ -55,6 +57,7 @@ export function lvskeepConfig(name: string, o: PeerOptions): string {
   if (o.unicastPeers) lines.push(`      unicast_peers: [${o.unicastPeers.join(', ')}]`);
   if (o.unicastSource) lines.push(`      unicast_source: ${o.unicastSource}`);
   if (o.authPass !== undefined) lines.push(`      auth: { type: pass, secret: ${o.authPass} }`);
+  if (o.accept !== undefined) lines.push(`      accept: ${o.accept}`);
   return `${lines.join('\n')}\n`;
 }
 

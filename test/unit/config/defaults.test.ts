@@ -28,7 +28,7 @@ describe('defaults', () => {
       version: 3,
       preempt: true,
       preempt_delay: 0,
-      accept: false,
+      accept: true,
       virtual_ips: [{ address: { address: '203.0.113.1', prefix: 24, family: 4 } }],
       unicast_peers: [],
       transport: 'vrrp',

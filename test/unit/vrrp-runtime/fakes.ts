@@ -9,8 +9,25 @@ import { encodeAdvert, type AdvertFields } from '../../../src/vrrp/codec.js';
 import { emptyStats, type PacketListener, type ReceivedVrrpPacket, type TransportStats, type VrrpTransport } from '../../../src/vrrp/transport/types.js';
 import type { RuntimeTimers } from '../../../src/vrrp/runtime/timers.js';
 import type { LinkEventSource } from '../../../src/vrrp/runtime/link-events.js';
+import type { AcceptFilter } from '../../../src/vrrp/runtime/accept-filter.js';
+import type { DroppedVips } from '../../../src/vrrp/accept-mode.js';
 import type { LinkNotice } from '../../../src/vrrp/runtime/link-notice.js';
 import type { Stoppable } from '../../../src/vrrp/runtime/track-sources.js';
+
+/** Records what the accept-mode controller asks the kernel to drop (never runs nft). */
+export class FakeAcceptFilter implements AcceptFilter {
+  readonly applied: DroppedVips[] = [];
+  fail: Error | undefined;
+  apply(dropped: DroppedVips): Promise<void> {
+    if (this.fail) return Promise.reject(this.fail);
+    this.applied.push(dropped);
+    return Promise.resolve();
+  }
+  last(): string[] {
+    const d = this.applied.at(-1);
+    return d ? [...d.v4, ...d.v6] : [];
+  }
+}
 
 /** Link notifications the test sends by hand. */
 export class FakeLinkEvents implements LinkEventSource {
@@ -168,6 +185,7 @@ export function managerFixture(interfaces: readonly string[] = ['eth0']) {
   const transports: FakeTransport[] = [];
   const operstate = new Map<string, string>(interfaces.map((i) => [i, 'up']));
   const { bus, events } = recordingBus();
+  const acceptFilter = new FakeAcceptFilter();
   const deps = {
     logger,
     bus,
@@ -182,8 +200,9 @@ export function managerFixture(interfaces: readonly string[] = ['eth0']) {
     readOperstate: (n: string) => Promise.resolve(operstate.get(n)),
     // Polled link state unless a test brings FakeLinkEvents: the real default opens an rtnetlink socket.
     linkEvents: null,
+    acceptFilter,
   };
-  return { timers, vips, transports, operstate, events, deps };
+  return { timers, vips, transports, operstate, events, deps, acceptFilter };
 }
 
 /** Masters hand over on stop and wait for the step-down hold: run the clock meanwhile. */

@@ -155,3 +155,29 @@ describe('createVrrpManager link notifications', () => {
     await stopManager(m, t.timers);
   });
 });
+
+describe('createVrrpManager accept mode', () => {
+  it('drops VIP traffic while a non-accepting instance is Master, not before, not after stop', async () => {
+    const t = setup();
+    const m = createVrrpManager(vrrpConfig([instance('a', 1, '192.0.2.50', ['accept: false']), instance('b', 2, '192.0.2.51')]), t.deps);
+    await m.start();
+    expect(t.acceptFilter.applied).toEqual([{ v4: [], v6: [] }]); // stale rules removed at start
+    await t.timers.advance(4000);
+    expect(m.status().map((s) => s.state)).toEqual(['Master', 'Master']);
+    expect(t.acceptFilter.last()).toEqual(['192.0.2.50']);
+    m.stepDown('a');
+    await flush();
+    expect(t.acceptFilter.last()).toEqual([]);
+    await stopManager(m, t.timers);
+    expect(t.acceptFilter.last()).toEqual([]);
+  });
+
+  it('without nft, only the instances with accept: false fail to start', async () => {
+    const t = setup();
+    t.acceptFilter.fail = new Error('nft -f - (table inet lvskeep): nft not found (Debian package nftables)');
+    const m = createVrrpManager(vrrpConfig([instance('a', 1, '192.0.2.50', ['accept: false']), instance('b', 2, '192.0.2.51')]), t.deps);
+    await expect(m.start()).rejects.toThrow(/vrrp instance a: accept: false needs nftables to drop traffic to its VIPs: .*nft not found/);
+    expect(m.status().map((s) => s.name)).toEqual(['b']);
+    await stopManager(m, t.timers);
+  });
+});
