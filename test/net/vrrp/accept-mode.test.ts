@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../../harness/uml.js';
 import { VrrpLab, signal, waitForState, waitReady, type Peer, type PeerOptions } from './lab.js';
 
 const VIP = '192.0.2.50';
+const VIP6 = '2001:db8::50';
 const HTTP_SERVER = join(REPO_ROOT, 'test', 'fixtures', 'http-name-server.mjs');
 const HTTP_GET = join(REPO_ROOT, 'test', 'fixtures', 'http-get.mjs');
 
@@ -22,13 +23,18 @@ requireRoot('net/vrrp/accept-mode', ['ip', 'nft', 'arping'])('accept: false enfo
     await lab.build();
     const s = lab.topo.spawn('a', [process.execPath, HTTP_SERVER, '0.0.0.0', '8080', 'a', '600'], { label: 'http a' });
     await s.waitForOutput(/listening/, 20_000);
+    const s6 = lab.topo.spawn('a', [process.execPath, HTTP_SERVER, '::', '8081', 'a', '600'], { label: 'http6 a' });
+    await s6.waitForOutput(/listening/, 20_000);
+    await lab.topo.exec('a', ['ip', '-6', 'addr', 'add', '2001:db8::1/64', 'dev', 'eth0', 'nodad']);
+    await lab.topo.exec('client', ['ip', '-6', 'addr', 'add', '2001:db8::200/64', 'dev', 'eth0', 'nodad']);
   });
   afterAll(async () => {
     await lab?.destroy();
   });
 
   const answers = async (address: string): Promise<boolean> => {
-    const r = await lab.topo.exec('client', [process.execPath, HTTP_GET, `http://${address}:8080/`, '1', '1000'], { check: false, timeoutMs: 10_000 });
+    const url = address.includes(':') ? `http://[${address}]:8081/` : `http://${address}:8080/`;
+    const r = await lab.topo.exec('client', [process.execPath, HTTP_GET, url, '1', '1000'], { check: false, timeoutMs: 10_000 });
     const res = JSON.parse(r.stdout.trim() || '[]') as { ok: boolean }[];
     return res[0]?.ok === true;
   };
@@ -75,5 +81,33 @@ requireRoot('net/vrrp/accept-mode', ['ip', 'nft', 'arping'])('accept: false enfo
     expect(await answers(VIP)).toBe(true);
     signal(q, 'SIGTERM');
     await q.proc.exited;
+  });
+
+  it('IPv6: traffic to the VIP is dropped, neighbour discovery for it is still answered', async () => {
+    await lab.waitLinkLocal('a');
+    const p = lab.startLvskeep('a', { vrid: 72, vip: VIP6, priority: 150, intervalMs: 300, accept: false });
+    await waitReady(p);
+    await waitForState(p, 'MASTER', 10_000);
+    await lab.waitForHolders(VIP6, ['a'], 5_000);
+    expect(await answers('2001:db8::1')).toBe(true);
+    // Solicitations to the VIP itself (unicast, as in neighbour unreachability detection) must be answered:
+    // a STALE entry used by the client's connection attempt goes DELAY, then PROBE with unicast solicitations
+    // to the VIP, and only back to REACHABLE if the Master answers one. (The first resolution goes to the
+    // solicited-node multicast address, which the drop rules never match.)
+    const link = JSON.parse((await lab.topo.exec('a', ['ip', '-j', 'link', 'show', 'dev', 'eth0'])).stdout) as { address: string }[];
+    await lab.topo.sysctl('client', 'net.ipv6.neigh.eth0.delay_first_probe_time', '1');
+    await lab.topo.exec('client', ['ip', '-6', 'neigh', 'replace', VIP6, 'lladdr', link[0]?.address ?? '', 'dev', 'eth0', 'nud', 'stale']);
+    expect(await answers(VIP6)).toBe(false);
+    const deadline = Date.now() + 5_000;
+    let neigh = '';
+    while (Date.now() < deadline && !neigh.includes('REACHABLE')) {
+      neigh = (await lab.topo.exec('client', ['ip', '-6', 'neigh', 'show', VIP6, 'dev', 'eth0'])).stdout;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(neigh).toContain('REACHABLE');
+    signal(p, 'SIGTERM');
+    await p.proc.exited;
+    expect(await hasTable()).toBe(false);
+    expect(await answers(VIP6)).toBe(false); // the VIP left with the stop
   });
 });
