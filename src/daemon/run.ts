@@ -82,6 +82,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       const firstIssue = next.errors[0];
       return fail(firstIssue ? `${next.errors.length} error(s), first: ${formatIssue(firstIssue)}` : 'thrown' in next ? next.thrown : 'invalid configuration');
     }
+    for (const w of next.warnings) logger.warn({ issue: w }, formatIssue(w));
     try {
       const summary = await d.reload(next.config, source);
       applyLogLevel(logger, next.config, opts.cliLogLevel);
