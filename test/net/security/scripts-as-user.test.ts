@@ -2,6 +2,7 @@
 // runs as its configured `user` with a clean environment. The users come from a configuration file loaded the
 // way `lvskeep check`/`run` load it, so the ids are the ones the config layer resolved from /etc/passwd.
 // Needs root (switching to nobody); runs in the net suite, which runs as root.
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +17,11 @@ import { createScriptProber } from '../../../src/health/script.js';
 import type { ScriptCheckSpec } from '../../../src/health/types.js';
 import { spawnScriptRunner } from '../../../src/vrrp/runtime/track-sources.js';
 import { describeIf } from '../../harness/privileges.js';
+import { REPO } from '../daemon/cli.js';
 
 const NOBODY = 65534;
 
-describeIf({ label: 'net/security/scripts-as-user', root: true })('scripts run as their configured user', () => {
+describeIf({ label: 'net/security/scripts-as-user', root: true, commands: ['setpriv'] })('scripts run as their configured user', () => {
   let dir: string;
   let out: string;
   let config: LvskeepConfig;
@@ -160,5 +162,22 @@ alerts:
       if (!gone) await new Promise((res) => setTimeout(res, 50));
     }
     expect(gone).toBe(true);
+  });
+
+  it('lvskeep run refuses user keys it cannot honour (the shipped unit\'s bounding set), naming the fix', () => {
+    const file = join(dir, 'capless.yaml');
+    writeFileSync(file, `control: { socket: ${join(dir, 'capless', 'lvskeep.sock')} }
+metrics: { enabled: false }
+virtual_servers:
+  - name: web
+    address: 203.0.113.10:80
+    check: { type: script, command: [${recorder('capless')}], user: nobody }
+    real_servers: [{ address: 198.51.100.11:80 }]
+`);
+    // As systemd would start it with CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW.
+    const r = spawnSync('setpriv', ['--bounding-set=-all,+net_admin,+net_raw', '--inh-caps=-all', '--', process.execPath, '--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts'), 'run', '-c', file, '--dry-run'], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('virtual_servers[0].check.user (nobody): running scripts as another user needs CAP_SETUID, CAP_SETGID, CAP_KILL');
+    expect(r.stdout).toContain('configuration cannot run here; not starting');
   });
 });
