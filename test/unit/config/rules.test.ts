@@ -425,7 +425,7 @@ describe('more rules', () => {
 describe('control socket mode', () => {
   it('a mode that lets others in is warned about; owner and group modes are not', () => {
     expect(warnings("control: { mode: '0666' }\n")).toEqual([
-      "t.yaml:1:18: control.mode: mode 0666 lets every local user control lvskeep (step-down, drain, maintenance, reload) if they can reach the socket's directory; use '0600', or '0660' for a group",
+      "t.yaml:1:18: control.mode: mode 0666 lets every local user control lvskeep (step-down, drain, maintenance, reload) if they can reach the socket's directory; use '0600' and sudo for operators",
     ]);
     expect(warnings("control: { mode: '0660' }\n")).toEqual([]);
     expect(warnings('control: {}\n')).toEqual([]);
