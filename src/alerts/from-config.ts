@@ -16,6 +16,7 @@ export function sinkSettingsFromConfig(c: AlertSinkConfig): SinkSettings {
     ...(c.api_key_file !== undefined ? { apiKeyFile: c.api_key_file } : {}),
     ...(c.teams_format !== undefined ? { teamsFormat: c.teams_format } : {}),
     ...(c.command !== undefined ? { command: [...c.command] } : {}),
+    ...(c.user !== undefined ? { user: { uid: c.user.uid, gid: c.user.gid } } : {}),
     events: [...c.events],
     minSeverity: c.min_severity,
     timeoutMs: c.timeout,

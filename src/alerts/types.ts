@@ -22,6 +22,8 @@ export interface SinkSettings {
   apiKeyFile?: string;
   /** Script sink argv; the notify arguments are appended. */
   command?: string[];
+  /** Script sink: numeric ids of the user to run as. */
+  user?: { uid: number; gid: number };
   /** Teams card flavour: Adaptive Card for Workflows (default) or the legacy connector MessageCard. */
   teamsFormat?: 'adaptive' | 'messagecard';
   /** Event type filter: exact types, `rs.*` prefixes or `*`; empty = all. */

@@ -1,7 +1,7 @@
 /** Alert sinks (where events go) and the events they can subscribe to. */
 import { z } from 'zod';
 import { EVENT_TYPES } from '../events/types.js';
-import { absPath, argv, duration, int, name, oneOf, ruleIssue, stringMap, text } from './fields.js';
+import { absPath, argv, duration, int, name, oneOf, ruleIssue, runAs, stringMap, text } from './fields.js';
 import { didYouMean } from './suggest.js';
 
 export { EVENT_TYPES };
@@ -45,6 +45,7 @@ const sinkInput = z.strictObject({
   api_key_file: absPath().optional(),
   teams_format: oneOf(['adaptive', 'messagecard'] as const).optional(),
   command: argv().optional(),
+  user: runAs().optional(),
   events: z.array(eventFilter).min(1, { error: 'list at least one event, or omit events for all' }).default(['*']),
   min_severity: oneOf(SEVERITIES).default('info'),
   timeout: duration({ min: 100, max: 300_000 }).default(5000),
@@ -63,9 +64,9 @@ const TYPE_KEYS: Record<(typeof SINK_TYPES)[number], { required: Key[][]; allowe
   teams: { required: [['url']], allowed: ['url', 'headers', 'teams_format'] },
   pagerduty: { required: [['routing_key', 'routing_key_file']], allowed: ['routing_key', 'routing_key_file', 'url', 'headers'] },
   opsgenie: { required: [['api_key', 'api_key_file']], allowed: ['api_key', 'api_key_file', 'url', 'headers'] },
-  script: { required: [['command']], allowed: ['command'] },
+  script: { required: [['command']], allowed: ['command', 'user'] },
 };
-const TYPE_SPECIFIC: Key[] = ['url', 'headers', 'secret', 'secret_file', 'routing_key', 'routing_key_file', 'api_key', 'api_key_file', 'command', 'teams_format'];
+const TYPE_SPECIFIC: Key[] = ['url', 'headers', 'secret', 'secret_file', 'routing_key', 'routing_key_file', 'api_key', 'api_key_file', 'command', 'user', 'teams_format'];
 /** A value and the file alternative to it: only one may be set. */
 const EITHER: [Key, Key][] = [
   ['secret', 'secret_file'],

@@ -4,7 +4,7 @@
  * Merging happens on the raw YAML values, before defaults, so a default never overrides an inherited value.
  */
 import { z } from 'zod';
-import { address, argv, bool, duration, endpoint, int, oneOf, ruleIssue, stringMap, text } from './fields.js';
+import { address, argv, bool, duration, endpoint, int, oneOf, ruleIssue, runAs, stringMap, text } from './fields.js';
 
 export const CHECK_TYPES = ['http', 'https', 'tcp', 'script', 'dns'] as const;
 export const DNS_RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'PTR', 'SOA', 'SRV', 'TXT'] as const;
@@ -97,7 +97,7 @@ const scriptCheck = z
     ...common,
     command: argv(),
     dynamic_weight: bool().default(false),
-    user: text('a user name').optional(),
+    user: runAs().optional(),
   })
   .superRefine(timeoutBelowInterval);
 const dnsCheck = z

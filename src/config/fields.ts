@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseAddress, parseCidr, parseEndpoint, type Address, type Cidr, type Endpoint } from './address.js';
 import { didYouMean } from './suggest.js';
+import { resolveRunAs, systemUserDb, type RunAs } from './users.js';
 
 /** Describe a YAML value's type in words for messages ("a list", "a mapping", "a number"). */
 export function describeValue(v: unknown): string {
@@ -159,4 +160,19 @@ export function absPath() {
  */
 export function ruleIssue(ctx: z.RefinementCtx, path: (string | number)[], message: string, atKey = false): void {
   ctx.addIssue({ code: 'custom', path, message, params: atKey ? { rule: true, atKey } : { rule: true } });
+}
+
+/**
+ * The user a script runs as: `nobody`, `nobody:nogroup`, `65534`, `65534:65534`; resolved to numeric ids now
+ * (src/config/users.ts), so an unknown user is reported at its line by `lvskeep check`.
+ */
+export function runAs() {
+  return z.unknown().transform((v, ctx): RunAs => {
+    const r = resolveRunAs(v, systemUserDb);
+    if (!r.ok) {
+      ctx.addIssue({ code: 'custom', message: r.message });
+      return z.NEVER;
+    }
+    return r.value;
+  });
 }

@@ -2,14 +2,16 @@
  * Loading the configuration file: YAML -> ${ENV} -> zod schema -> cross-field rules, with every problem
  * reported at once as FILE:LINE:COL: path: message, sorted by position.
  */
-import { readFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { errnoCode, errorMessage } from '../util/errors.js';
 import { configSchema } from './schema.js';
 import { crossCheck } from './cross-check.js';
 import { salvage } from './salvage.js';
 import { collectWarnings } from './warnings.js';
+import { exposureWarnings, type FileAccess } from './exposure.js';
 import { compareIssues, explainZodIssues, formatPath, valueAt, type ConfigIssue, type PathIssue, type PathSegment } from './issues.js';
-import { firstMergeKey, locate, readYaml, type YamlSource } from './source.js';
+import { firstMergeKey, locate, readYaml, scalarAt, type YamlSource } from './source.js';
 import type { LvskeepConfig } from './types.js';
 
 export { formatIssue, type ConfigIssue } from './issues.js';
@@ -34,10 +36,28 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
     const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : errorMessage(err);
     return { ok: false, errors: [{ file: path, line: 1, col: 1, path: '', message: `cannot read configuration: ${why}` }] };
   }
-  return parseConfigText(text, path, env);
+  let mode: number | undefined;
+  try {
+    mode = (await stat(path)).mode;
+  } catch {
+    mode = undefined; // read a moment ago; a file gone since then only loses the permission warnings
+  }
+  return parseConfigText(text, path, env, mode === undefined ? undefined : { mode, modeOf });
 }
 
-export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): ConfigResult {
+function modeOf(path: string): number | undefined {
+  try {
+    return statSync(path).mode;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `files`: the configuration file's mode and a way to stat secret files, for the warnings about secrets that
+ * other users can read (src/config/exposure.ts); without it (text not from a file) they are not checked.
+ */
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env, files?: Omit<FileAccess, 'isLiteral'>): ConfigResult {
   const src = readYaml(text, env);
   const place = (issues: readonly PathIssue[]): ConfigIssue[] =>
     issues.map((i) => ({ file, ...locate(src, i.path, i.atKey), path: formatPath(i.path), message: i.message }));
@@ -63,7 +83,15 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   const envSpots = new Set(early.map((e) => `${e.line}:${e.col}`));
   errors = [...early, ...errors.filter((e) => !envSpots.has(`${e.line}:${e.col}`))];
   if (errors.length > 0 || !config) return { ok: false, errors: finish(errors, src) };
-  return { ok: true, config, warnings: finish(place(collectWarnings(config)), src), place: (issues) => finish(place(issues), src) };
+  const warnings = collectWarnings(config);
+  if (files) {
+    const isLiteral = (path: PathSegment[]): boolean => {
+      const node = scalarAt(src, path);
+      return node !== undefined && !src.fromEnv.has(node);
+    };
+    warnings.push(...exposureWarnings(config, file, { ...files, isLiteral }));
+  }
+  return { ok: true, config, warnings: finish(place(warnings), src), place: (issues) => finish(place(issues), src) };
 }
 
 /**

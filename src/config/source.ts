@@ -15,6 +15,8 @@ export interface YamlSource {
   problems: { pos: Position; message: string; path: PathSegment[] }[];
   /** Values substituted from the environment: never to appear in messages. */
   secrets: string[];
+  /** Scalars that contained `${NAME}`: their value is not written in the file. */
+  fromEnv: WeakSet<Node>;
 }
 
 export function readYaml(text: string, env: NodeJS.ProcessEnv): YamlSource {
@@ -26,6 +28,7 @@ export function readYaml(text: string, env: NodeJS.ProcessEnv): YamlSource {
     problems.push({ pos: lineCounter.linePos(err.pos[0]), message: `YAML: ${err.message.split('\n')[0] ?? err.message}`, path: [] });
   }
   const secrets: string[] = [];
+  const fromEnv = new WeakSet<Node>();
   visit(doc, {
     Scalar(key, node, ancestry) {
       if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
@@ -35,6 +38,7 @@ export function readYaml(text: string, env: NodeJS.ProcessEnv): YamlSource {
         return;
       }
       node.value = r.value;
+      if (r.used.length > 0) fromEnv.add(node);
       // Short values would redact innocent text everywhere; a 1-2 character secret is no secret anyway.
       for (const name of r.used) {
         const v = env[name];
@@ -42,7 +46,27 @@ export function readYaml(text: string, env: NodeJS.ProcessEnv): YamlSource {
       }
     },
   });
-  return { doc, lineCounter, problems, secrets };
+  return { doc, lineCounter, problems, secrets, fromEnv };
+}
+
+/**
+ * The scalar written at `path` (following aliases), or undefined when the path leads elsewhere: a value merged
+ * in with `<<`, inherited from a virtual server's check, or a default.
+ */
+export function scalarAt(src: Pick<YamlSource, 'doc'>, path: readonly PathSegment[]): Node | undefined {
+  let node: unknown = src.doc.contents;
+  for (const seg of path) {
+    if (isAlias(node)) node = node.resolve(src.doc);
+    if (isMap(node)) {
+      node = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg))?.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      node = node.items[seg];
+    } else {
+      return undefined;
+    }
+  }
+  if (isAlias(node)) node = node.resolve(src.doc);
+  return isScalar(node) ? node : undefined;
 }
 
 function nodePos(lc: LineCounter, node: Node): Position {

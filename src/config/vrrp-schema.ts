@@ -1,6 +1,6 @@
 /** VRRP instances and sync groups (keepalived's vrrp_instance / vrrp_sync_group). */
 import { z } from 'zod';
-import { address, argv, bool, cidr, duration, ifname, int, name, oneOf, port, ruleIssue, text } from './fields.js';
+import { address, argv, bool, cidr, duration, ifname, int, name, oneOf, port, ruleIssue, runAs, text } from './fields.js';
 
 const vipObject = z.strictObject({
   address: cidr(),
@@ -29,6 +29,7 @@ const trackScript = z
     fall: int(1, 1000).default(1),
     weight: trackWeight(),
     reverse: bool().default(false),
+    user: runAs().optional(),
   })
   .superRefine((s, ctx) => {
     if (s.timeout >= s.interval) ruleIssue(ctx, ['timeout'], `timeout (${s.timeout}ms) must be shorter than interval (${s.interval}ms)`);
@@ -82,6 +83,8 @@ const instanceInput = z.strictObject({
   garp,
   lvs_sync: lvsSync.optional(),
   notify: argv().optional(),
+  // A sibling key rather than a mapping form of notify, so that notify stays the argv list keepalived users know.
+  notify_user: runAs().optional(),
 });
 
 type InstanceInput = z.output<typeof instanceInput>;
@@ -120,6 +123,7 @@ function checkInstance(i: InstanceInput, ctx: z.RefinementCtx): void {
   if (i.unicast_source && i.unicast_peers.length === 0) report(['unicast_source'], 'unicast_source needs unicast_peers');
   if (i.transport === 'udp' && i.unicast_peers.length === 0) report(['transport'], 'transport udp needs unicast_peers');
   if (i.transport !== 'udp' && i.udp_port !== undefined) report(['udp_port'], 'udp_port is only used with transport udp');
+  if (i.notify_user !== undefined && i.notify === undefined) report(['notify_user'], 'notify_user is only used with notify');
   if (i.priority === 255 && i.state_hint === 'BACKUP') report(['state_hint'], 'priority 255 means address owner, which always starts as MASTER');
 
   const names = new Map<string, number>();

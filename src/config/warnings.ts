@@ -28,6 +28,11 @@ export function collectWarnings(c: LvskeepConfig): PathIssue[] {
       }
     });
   });
+  // The socket's mode is the control socket's whole access control (src/control/server.ts).
+  if ((c.control.mode & 0o006) !== 0) {
+    const mode = `0${c.control.mode.toString(8).padStart(3, '0')}`;
+    out.push({ path: ['control', 'mode'], message: `mode ${mode} lets every local user control lvskeep (step-down, drain, maintenance, reload) if they can reach the socket's directory; use '0600' and sudo for operators` });
+  }
   c.alerts.sinks.forEach((s, n) => {
     if (s.secret !== undefined && Buffer.byteLength(s.secret) < 16) {
       out.push({ path: ['alerts', 'sinks', n, 'secret'], message: 'signing secret is shorter than 16 bytes; use a longer random secret' });

@@ -98,7 +98,7 @@ export class HealthWiring {
         starts.push({ id, w });
       }
     }
-    // Build every spec first so that a bad one (missing user, unreadable CA) changes nothing.
+    // Build every spec first so that a bad one (unreadable CA file, no port) changes nothing.
     const specs = starts.map((s) => {
       const spec = checkSpecOf(s.w.vsConfig, s.w.rsConfig, s.w.check, this.opts.lookups);
       return { ...s, spec: { ...spec, assume: s.from ?? assume(s.w.vs, s.w.rs) ?? spec.assume } };

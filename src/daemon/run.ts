@@ -10,6 +10,7 @@ import { buildDaemon, type Daemon, type DaemonDeps } from './build.js';
 import { openIpvsBackend, type BackendName } from './ipvs-backend.js';
 import type { ReloadOutcome } from './control.js';
 import { prepareDirector } from '../director/prepare.js';
+import { readEffectiveCaps, scriptUserProblem } from './script-users.js';
 
 export interface RunOptions {
   configPath: string;
@@ -33,6 +34,8 @@ export interface RunOptions {
   metrics?: boolean;
   /** Persist operator states in global.state_dir; default true (never in a dry run). */
   state?: boolean;
+  /** Tests: the effective capabilities instead of /proc/self/status. */
+  effectiveCaps?: () => bigint | undefined;
 }
 
 /**
@@ -53,6 +56,14 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const config: LvskeepConfig = first.config;
   applyLogLevel(logger, config, opts.cliLogLevel);
   for (const w of first.warnings) logger.warn({ issue: w }, formatIssue(w));
+  const userProblem = (c: LvskeepConfig): string | undefined =>
+    scriptUserProblem(c, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }, (opts.effectiveCaps ?? readEffectiveCaps)());
+  const startProblem = userProblem(config);
+  if (startProblem) {
+    logger.error({ config: opts.configPath }, startProblem);
+    logger.error({ config: opts.configPath }, 'configuration cannot run here; not starting');
+    return 1;
+  }
 
   const backendName: BackendName = opts.dryRun ? 'memory' : (opts.backend ?? config.backend.ipvs);
   let backend: IpvsBackend;
@@ -81,6 +92,12 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       logger.error({ config: opts.configPath, source }, 'reload failed: new configuration is invalid; keeping the running one');
       const firstIssue = next.errors[0];
       return fail(firstIssue ? `${next.errors.length} error(s), first: ${formatIssue(firstIssue)}` : 'thrown' in next ? next.thrown : 'invalid configuration');
+    }
+    for (const w of next.warnings) logger.warn({ issue: w }, formatIssue(w));
+    const problem = userProblem(next.config);
+    if (problem) {
+      logger.error({ config: opts.configPath, source }, `reload failed: ${problem}; keeping the running configuration`);
+      return fail(problem);
     }
     try {
       const summary = await d.reload(next.config, source);

@@ -1,6 +1,7 @@
 /**
- * Adapter from the parsed configuration (src/config) to the checkers' own input types. File and user look-ups
- * are injected, so the mapping itself stays pure and testable; `nodeLookups` does them for real.
+ * Adapter from the parsed configuration (src/config) to the checkers' own input types. File look-ups are
+ * injected, so the mapping itself stays pure and testable; `nodeLookups` does them for real. Users were resolved
+ * to numeric ids when the configuration was loaded (src/config/users.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { CheckConfig, RealServerConfig, VirtualServerConfig } from '../config/types.js';
@@ -10,30 +11,10 @@ import type { CheckSpec, CheckTarget, CommonCheckSpec } from './types.js';
 export interface ConfigLookups {
   /** PEM text of a CA file. */
   readFile(path: string): string;
-  /** Numeric ids of a user name. */
-  user(name: string): { uid: number; gid: number };
-}
-
-/** Parse /etc/passwd text for `name`; pure, exported for tests. */
-export function userFromPasswd(passwd: string, name: string): { uid: number; gid: number } | undefined {
-  for (const line of passwd.split('\n')) {
-    const f = line.split(':');
-    if (f[0] === name && f.length >= 4) {
-      const uid = Number(f[2]);
-      const gid = Number(f[3]);
-      if (Number.isInteger(uid) && Number.isInteger(gid)) return { uid, gid };
-    }
-  }
-  return undefined;
 }
 
 export const nodeLookups: ConfigLookups = {
   readFile: (path) => readFileSync(path, 'utf8'),
-  user: (name) => {
-    const found = userFromPasswd(readFileSync('/etc/passwd', 'utf8'), name);
-    if (!found) throw new Error(`user "${name}" not found in /etc/passwd`);
-    return found;
-  },
 };
 
 /** Where a check of `rs` belongs, for logs and the script environment. */
@@ -48,7 +29,7 @@ export function checkIdOf(vs: VirtualServerConfig, rs: RealServerConfig): string
 
 /**
  * The checker spec of one real server's effective check. Throws an Error naming the virtual server, real
- * server and key when something cannot be mapped (unreadable CA file, unknown user, no port to probe).
+ * server and key when something cannot be mapped (unreadable CA file, no port to probe).
  */
 export function checkSpecOf(vs: VirtualServerConfig, rs: RealServerConfig, check: CheckConfig, lookups: ConfigLookups = nodeLookups): CheckSpec {
   const where = `virtual server ${vs.name}, real server ${formatEndpoint(rs.address)}, check`;
@@ -104,13 +85,7 @@ export function checkSpecOf(vs: VirtualServerConfig, rs: RealServerConfig, check
     }
     case 'script': {
       const spec: CheckSpec = { ...common, type: 'script', command: [...check.command], dynamicWeight: check.dynamic_weight };
-      if (check.user !== undefined) {
-        try {
-          spec.user = lookups.user(check.user);
-        } catch (err) {
-          throw new Error(`${where}.user: ${(err as Error).message}`);
-        }
-      }
+      if (check.user !== undefined) spec.user = { uid: check.user.uid, gid: check.user.gid };
       return spec;
     }
     case 'dns':

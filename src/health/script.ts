@@ -6,16 +6,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { elapsedSince, STOPPING_REASON } from './deadline.js';
 import { socketErrorReason } from './reasons.js';
+import { scriptSpawnOptions } from '../util/script-process.js';
 import type { CheckTarget, Prober, ProbeResult, ScriptCheckSpec } from './types.js';
-
-const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const STDERR_CAP = 512;
 /** After the child exits, how long to wait for the rest of its stderr before giving up on it. */
 const STDERR_GRACE_MS = 100;
 
+/** The check's own variables; scriptSpawnOptions adds PATH and nothing else. */
 export function scriptEnv(target: CheckTarget): Record<string, string> {
   return {
-    PATH: SAFE_PATH,
     LVSKEEP_RS_ADDR: target.address,
     LVSKEEP_RS_PORT: String(target.port),
     LVSKEEP_VS: target.virtualServer,
@@ -54,11 +53,9 @@ export function createScriptProber(spec: ScriptCheckSpec, target: CheckTarget): 
       let timedOut = false;
       let grace: NodeJS.Timeout | undefined;
       const child = spawn(file, args, {
-        env: scriptEnv(target),
+        ...scriptSpawnOptions(scriptEnv(target), spec.user),
         stdio: ['ignore', 'ignore', 'pipe'],
         detached: true, // own process group, see above
-        shell: false,
-        ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
       });
 
       const finish = (ok: boolean, reason: string, weight?: number): void => {

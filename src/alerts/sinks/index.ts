@@ -58,6 +58,6 @@ export function createSink(s: SinkSettings, ctx: SinkContext): Sink {
     }
     case 'script':
       if (!s.command || s.command.length === 0 || !s.command[0]) throw new SinkConfigError(`${where}.command: required (argv list) for script sinks`);
-      return createScriptSink({ name: s.name, command: s.command, host: ctx.host });
+      return createScriptSink({ name: s.name, command: s.command, host: ctx.host, ...(s.user ? { user: s.user } : {}) });
   }
 }

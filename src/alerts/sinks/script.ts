@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { LvsEvent } from '../../events/types.js';
 import { errorMessage } from '../../util/errors.js';
+import { scriptSpawnOptions, type ScriptUser } from '../../util/script-process.js';
 import type { AlertMessage, DeliveryOutcome, Sink } from '../types.js';
 
 /** `tcp 203.0.113.1:80` -> `203.0.113.1:80`, as keepalived's notify scripts see a virtual server. */
@@ -47,9 +48,12 @@ export interface ScriptSinkOptions {
   name: string;
   command: string[];
   host: string;
+  /** Run as this user instead of the daemon's. */
+  user?: ScriptUser;
 }
 
-export function runScript(argv: string[], env: Record<string, string>, signal: AbortSignal): Promise<DeliveryOutcome> {
+/** Runs one notification: clean environment (PATH plus `env`, never the daemon's own), optionally as `user`. */
+export function runScript(argv: string[], env: Record<string, string>, signal: AbortSignal, user?: ScriptUser): Promise<DeliveryOutcome> {
   const [file, ...args] = argv;
   if (!file) return Promise.resolve({ ok: false, retryable: false, error: 'script sink has an empty command' });
   return new Promise((resolve) => {
@@ -64,7 +68,8 @@ export function runScript(argv: string[], env: Record<string, string>, signal: A
       resolve(out);
     };
     // Own process group, so a timeout kills what the script started too (a shell's `sleep`, a `curl`).
-    const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // Not the daemon's environment: it holds the secrets of EnvironmentFile= (webhook tokens, API keys).
+    const child = spawn(file, args, { ...scriptSpawnOptions(env, user), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const killGroup = (sig: NodeJS.Signals): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, sig);
@@ -107,7 +112,7 @@ export function createScriptSink(o: ScriptSinkOptions): Sink {
     async deliver(message: AlertMessage, signal: AbortSignal): Promise<DeliveryOutcome> {
       if (message.kind === 'digest') return { ok: true, skipped: 'script sinks take events, not digests' };
       for (const e of message.events) {
-        const out = await runScript([...o.command, ...notifyArgs(e)], notifyEnv(e, o.host), signal);
+        const out = await runScript([...o.command, ...notifyArgs(e)], notifyEnv(e, o.host), signal, o.user);
         if (!out.ok) return out;
       }
       return { ok: true };

@@ -77,7 +77,7 @@ function notifier(c: InstanceConfigFromFile, runner: ScriptRunner, timeoutMs: nu
     chain = chain.then(async () => {
       let r: { ok: boolean; detail: string };
       try {
-        r = await runner(argv, timeoutMs);
+        r = await runner(argv, timeoutMs, c.notify_user);
       } catch (err) {
         r = { ok: false, detail: errorMessage(err) };
       }
@@ -225,7 +225,7 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       }, { intervalMs: deps.linkPollMs, safetyPollMs: deps.linkSafetyPollMs, events, read, timers, logger }),
     );
     if (c.track.scripts.length > 0) {
-      const scripts = c.track.scripts.map((s) => ({ name: s.name, command: s.command, intervalMs: s.interval, timeoutMs: s.timeout, rise: s.rise, fall: s.fall }));
+      const scripts = c.track.scripts.map((s) => ({ name: s.name, command: s.command, intervalMs: s.interval, timeoutMs: s.timeout, rise: s.rise, fall: s.fall, ...(s.user ? { user: s.user } : {}) }));
       r.sources.push(
         runTrackScripts(scripts, (name, up, detail) => {
           logger.info({ instance: c.name, detail }, 'track script changed');

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 
+import { scriptSpawnOptions, type ScriptUser } from '../../util/script-process.js';
 import type { RuntimeTimers } from './timers.js';
 import { realRuntimeTimers } from './timers.js';
 
@@ -35,19 +36,21 @@ export interface TrackScript {
   timeoutMs: number;
   rise: number;
   fall: number;
+  /** Run as this user instead of the daemon's. */
+  user?: ScriptUser;
 }
 
-export type ScriptRunner = (argv: readonly string[], timeoutMs: number) => Promise<{ ok: boolean; detail: string }>;
+export type ScriptRunner = (argv: readonly string[], timeoutMs: number, user?: ScriptUser) => Promise<{ ok: boolean; detail: string }>;
 
-/** Spawn without a shell in its own process group; on timeout the whole group is killed. */
-export const spawnScriptRunner: ScriptRunner = (argv, timeoutMs) =>
+/** Spawn without a shell in its own process group, with a clean environment; on timeout the whole group is killed. */
+export const spawnScriptRunner: ScriptRunner = (argv, timeoutMs, user) =>
   new Promise((resolve) => {
     const [file, ...args] = argv;
     if (file === undefined) {
       resolve({ ok: false, detail: 'empty command' });
       return;
     }
-    const child = spawn(file, args, { stdio: 'ignore', detached: true, env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
+    const child = spawn(file, args, { ...scriptSpawnOptions({}, user), stdio: 'ignore', detached: true });
     const timer = setTimeout(() => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -86,7 +89,7 @@ export function runTrackScripts(
   for (const s of scripts) {
     let st = { up: true, streak: 0 };
     const tick = (): void => {
-      void runner(s.command, s.timeoutMs).then((r) => {
+      void runner(s.command, s.timeoutMs, s.user).then((r) => {
         if (stopped) return;
         const next = riseFall(st, r.ok, s.rise, s.fall);
         if (next.up !== st.up) onChange(s.name, next.up, `track script ${s.name}: ${r.detail}`);

@@ -421,3 +421,13 @@ describe('more rules', () => {
     expect(load(yaml('{ type: tcp, bind: "2001:db8::1", connect: "[2001:db8::11]:80" }')).virtual_servers[0]?.real_servers[0]?.check?.bind).toEqual({ address: '2001:db8::1', family: 6 });
   });
 });
+
+describe('control socket mode', () => {
+  it('a mode that lets others in is warned about; owner and group modes are not', () => {
+    expect(warnings("control: { mode: '0666' }\n")).toEqual([
+      "t.yaml:1:18: control.mode: mode 0666 lets every local user control lvskeep (step-down, drain, maintenance, reload) if they can reach the socket's directory; use '0600' and sudo for operators",
+    ]);
+    expect(warnings("control: { mode: '0660' }\n")).toEqual([]);
+    expect(warnings('control: {}\n')).toEqual([]);
+  });
+});

@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkIdOf, checkSpecOf, checkTargetOf, userFromPasswd, type ConfigLookups } from '../../../src/health/from-config.js';
+import { checkIdOf, checkSpecOf, checkTargetOf, type ConfigLookups } from '../../../src/health/from-config.js';
 import { virtualServers, YAML } from './config-fixture.js';
 
 const lookups: ConfigLookups = {
   readFile: (p) => {
     if (p === '/etc/lvskeep/ca.pem') return 'PEM';
     throw new Error('ENOENT: no such file');
-  },
-  user: (n) => {
-    if (n === 'nobody') return { uid: 65534, gid: 65534 };
-    throw new Error(`user "${n}" not found`);
   },
 };
 
@@ -42,7 +38,7 @@ describe('health checks from configuration', () => {
     const spec = checkSpecOf(plain!, rs, rs.check!, lookups);
     expect(spec).toMatchObject({ type: 'tcp', connect: { address: '203.0.113.10', port: 110 }, send: Buffer.from('PING'), expect: Buffer.from('PONG') });
   });
-  it('maps dns and script checks, resolving the user', () => {
+  it('maps dns and script checks, with the user resolved by the config loader', () => {
     const d = dns!.real_servers[0]!;
     expect(checkSpecOf(dns!, d, d.check!, lookups)).toMatchObject({ type: 'dns', name: 'svc.example.test', recordType: 'AAAA', assume: 'up' });
     const s = scripted!.real_servers[0]!;
@@ -70,12 +66,6 @@ virtual_servers:
     expect(checkSpecOf(fw!, rs, rs.check!, lookups)).toMatchObject({ connect: { address: '203.0.113.10', port: 80 } });
     const { connect: _dropped, ...withoutConnect } = rs.check!;
     expect(() => checkSpecOf(fw!, rs, withoutConnect, lookups)).toThrow(/fwmark:7, real server 198\.51\.100\.51:0, check: the real server has no port/);
-  });
-
-  it('reads uid/gid from passwd text', () => {
-    const passwd = 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n';
-    expect(userFromPasswd(passwd, 'nobody')).toEqual({ uid: 65534, gid: 65534 });
-    expect(userFromPasswd(passwd, 'nob')).toBeUndefined();
   });
 });
 

@@ -107,6 +107,23 @@ describe('createVrrpManager', () => {
     expect(t.events.filter((e) => e.type === 'vrrp.state' && e.to === 'FAULT').length).toBe(2);
   });
 
+  it('runs notify as notify_user when set (resolved by the config loader)', async () => {
+    const t = setup();
+    const users: unknown[] = [];
+    const m = createVrrpManager(vrrpConfig([instance('a', 1, '192.0.2.50', ['notify: [/usr/local/bin/on-vrrp]', 'notify_user: "nobody:nogroup"'])]), {
+      ...t.deps,
+      notifyRunner: (_argv, _timeout, user) => {
+        users.push(user);
+        return Promise.resolve({ ok: true, detail: 'exit 0' });
+      },
+    });
+    await m.start();
+    await t.timers.advance(4000);
+    await stopManager(m, t.timers);
+    expect(users.length).toBeGreaterThan(0);
+    for (const u of users) expect(u).toEqual({ user: 'nobody:nogroup', uid: 65534, gid: 65534 });
+  });
+
   it('runs notify with INSTANCE <name> <STATE> <priority> appended, in order', async () => {
     const t = setup();
     const runs: string[] = [];
