@@ -22,10 +22,12 @@ export function registerRun(program: Command): void {
       .addOption(backendOption())
       .addOption(new Option('--dry-run', 'keep the IPVS table in memory instead of the kernel, and log it after each change')),
   ).action(async (opts: { config: string; backend?: BackendName; dryRun?: boolean; logLevel?: LevelWithSilent; logFormat?: LogFormat }) => {
-    const logger = await createLogger({ level: opts.logLevel ?? 'info', format: opts.logFormat ?? (await configuredLogFormat(opts.config)) });
+    const format = opts.logFormat ?? (await configuredLogFormat(opts.config));
+    const logger = await createLogger({ level: opts.logLevel ?? 'info', format });
     process.exitCode = await runDaemon({
       configPath: opts.config,
       logger,
+      logFormat: format,
       cliLogLevel: opts.logLevel,
       ...(opts.dryRun ? { dryRun: true } : {}),
       ...(opts.backend ? { backend: opts.backend } : {}),
