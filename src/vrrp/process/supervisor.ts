@@ -51,6 +51,10 @@ export interface SupervisorOptions {
   stopTimeoutMs?: number;
   /** Longest wait for the child's answer to a reload; default 60 s. */
   requestTimeoutMs?: number;
+  /** A started child silent this long is wedged and killed; default unresponsiveFor(config). */
+  unresponsiveMs?: number;
+  /** Runs `fn` after pending I/O has been read (setImmediate): a stalled parent must not blame the child. */
+  defer?: (fn: () => void) => void;
 }
 
 export interface SupervisedVrrp extends VrrpControl {
@@ -72,11 +76,23 @@ export function stopTimeoutFor(config: VrrpConfig): number {
   return 4 * slowest + 5_000;
 }
 
+/**
+ * The child pushes its status every second; silence much longer than that while its instances run means its
+ * event loop is stuck (no adverts either, so the peer takes over). Long enough for slow adverts' own timers.
+ */
+export function unresponsiveFor(config: VrrpConfig): number {
+  return Math.max(10_000, 3 * Math.max(0, ...config.instances.map((i) => i.advert_interval)) + 5_000);
+}
+
+const WATCHDOG_TICK_MS = 1_000;
+
 interface Pending {
   resolve(value: unknown): void;
   reject(err: Error): void;
   timer: unknown;
 }
+
+class RequestTimeout extends Error {}
 
 interface Running {
   link: ChildLink;
@@ -84,6 +100,9 @@ interface Running {
   /** Set once the child answered `start` (its instances are running or failed with a reason). */
   up: boolean;
   fatal?: string;
+  /** When the parent last heard anything from it (runtime clock). */
+  lastHeard: number;
+  watchdog?: unknown;
   pending: Map<number, Pending>;
   exited: Promise<void>;
   sends: number;
@@ -129,7 +148,7 @@ export function createSupervisedVrrp(opts: SupervisorOptions): SupervisedVrrp {
     new Promise((resolve, reject) => {
       const timer = timers.setTimeout(() => {
         c.pending.delete(msg.id);
-        reject(new Error(`the VRRP process did not answer ${what} within ${timeoutMs} ms`));
+        reject(new RequestTimeout(`the VRRP process did not answer ${what} within ${timeoutMs} ms`));
       }, timeoutMs);
       c.pending.set(msg.id, { resolve, reject, timer });
       if (!post(c, msg)) {
@@ -144,6 +163,7 @@ export function createSupervisedVrrp(opts: SupervisorOptions): SupervisedVrrp {
       logger.warn({ pid: c.link.pid }, 'ignored a malformed message from the VRRP process');
       return;
     }
+    c.lastHeard = timers.now();
     const m: FromChild = raw;
     switch (m.t) {
       case 'reply': {
@@ -188,11 +208,16 @@ export function createSupervisedVrrp(opts: SupervisorOptions): SupervisedVrrp {
   const spawn = (): Running => {
     const link = opts.spawn();
     let exitedResolve: () => void = () => undefined;
-    const c: Running = { link, startedAt: timers.now(), up: false, pending: new Map(), exited: new Promise((r) => (exitedResolve = r)), sends: 0, dropped: 0 };
-    link.onMessage((m) => onMessage(c, m));
+    const c: Running = { link, startedAt: timers.now(), lastHeard: timers.now(), up: false, pending: new Map(), exited: new Promise((r) => (exitedResolve = r)), sends: 0, dropped: 0 };
+    link.onMessage((m) => {
+      // Whatever arrives proves the child's loop turns, even a message this side cannot use.
+      c.lastHeard = timers.now();
+      onMessage(c, m);
+    });
     link.onError((err) => logger.error({ pid: link.pid, err: errorMessage(err) }, 'VRRP process error'));
     link.onExit((code, signal) => {
       exitedResolve();
+      if (c.watchdog !== undefined) timers.clearTimeout(c.watchdog);
       for (const p of c.pending.values()) {
         timers.clearTimeout(p.timer);
         p.reject(new Error(`the VRRP process ended (${exitReason(code, signal, c.fatal)})`));
@@ -208,12 +233,45 @@ export function createSupervisedVrrp(opts: SupervisorOptions): SupervisedVrrp {
     return c;
   };
 
+  /** Kill a child that cannot be trusted any more; its exit goes the crash way (VIPs released, restart). */
+  const condemn = (c: Running, why: string): void => {
+    if (c.fatal === undefined) c.fatal = why;
+    logger.error({ pid: c.link.pid, why }, 'killing the VRRP process');
+    c.link.kill();
+  };
+
+  const watch = (c: Running): void => {
+    const limit = opts.unresponsiveMs ?? unresponsiveFor(config);
+    const defer = opts.defer ?? ((fn: () => void) => void setImmediate(fn));
+    const tick = (): void => {
+      c.watchdog = undefined;
+      if (child !== c || stopping) return;
+      if (timers.now() - c.lastHeard <= limit) {
+        c.watchdog = timers.setTimeout(tick, WATCHDOG_TICK_MS);
+        return;
+      }
+      // This timer may run first thing after our own loop was stalled: read what is waiting, then judge.
+      defer(() => {
+        if (child !== c || stopping) return;
+        const silent = timers.now() - c.lastHeard;
+        if (silent > limit) condemn(c, `unresponsive for ${Math.round(silent)} ms`);
+        else c.watchdog = timers.setTimeout(tick, WATCHDOG_TICK_MS);
+      });
+    };
+    c.watchdog = timers.setTimeout(tick, WATCHDOG_TICK_MS);
+  };
+
   const startChild = async (c: Running): Promise<void> => {
     try {
       await request(c, { t: 'start', id: nextId++, config, settings }, opts.startTimeoutMs ?? 60_000, 'start');
+    } catch (err) {
+      // A child that never answers start is stuck, not slow: replace it (crash path, with backoff).
+      if (err instanceof RequestTimeout && child === c) condemn(c, errorMessage(err));
+      throw err;
     } finally {
       // Even a partial start runs instances: tracking must reach them.
       c.up = true;
+      if (child === c) watch(c);
       for (const s of checkStates.values()) post(c, { t: 'check-state', virtualServer: s.virtualServer, ...(s.realServer !== undefined ? { realServer: s.realServer } : {}), up: s.up });
     }
   };
@@ -280,6 +338,7 @@ export function createSupervisedVrrp(opts: SupervisorOptions): SupervisedVrrp {
       restartTimer = undefined;
       const c = child;
       if (!c) return;
+      if (c.watchdog !== undefined) timers.clearTimeout(c.watchdog);
       const limit = opts.stopTimeoutMs ?? stopTimeoutFor(config);
       try {
         await request(c, { t: 'stop', id: nextId++ }, limit, 'stop');

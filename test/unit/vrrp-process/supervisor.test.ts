@@ -30,6 +30,9 @@ async function fixture(over: Partial<SupervisorOptions> = {}) {
       return Promise.resolve();
     },
     onTimerLateness: (ms) => lateness.push(...ms),
+    // Fake children push nothing by themselves: the watchdog is tested on its own below.
+    unresponsiveMs: 1e9,
+    defer: (fn) => queueMicrotask(fn),
     ...over,
   });
   const logged = (msg: string) => lines().filter((l) => l.msg === msg);
@@ -142,6 +145,56 @@ describe('supervised VRRP process', () => {
     await f.timers.advance(0);
     await f.sup.stop();
     expect(f.kids.children).toHaveLength(6);
+  });
+
+  it('kills a started child that stays silent past the limit, then restarts it the crash way', async () => {
+    const f = await fixture({ unresponsiveMs: 5_000 });
+    await f.sup.start();
+    const first = f.kids.last();
+    // A child that pushes keeps living.
+    for (let i = 0; i < 8; i++) {
+      await f.timers.advance(1_000);
+      first.push({ t: 'status', status: [status('vi1', 'Master')], lateness: [], latenessDropped: 0 });
+    }
+    expect(first.killed).toBe(false);
+    // Then its loop is stuck: killed once 5 s pass without a word, VIPs released, a new child started.
+    await f.timers.advance(5_500);
+    expect(first.killed).toBe(false);
+    await f.timers.advance(1_000);
+    expect(first.killed).toBe(true);
+    expect(f.logged('killing the VRRP process')[0]).toMatchObject({ pid: first.pid });
+    expect(f.logged('VRRP process exited unexpectedly; releasing its VIPs and restarting it')[0]?.reason).toMatch(/^signal SIGKILL \(unresponsive for \d+ ms\)$/);
+    expect(f.released).toHaveLength(1);
+    await f.timers.advance(0);
+    expect(f.kids.children).toHaveLength(2);
+    await f.sup.stop();
+  });
+
+  it('does not blame the child for its own stall: messages waiting to be read count before the verdict', async () => {
+    let deferred: (() => void) | undefined;
+    const f = await fixture({ unresponsiveMs: 5_000, defer: (fn) => (deferred = fn) });
+    await f.sup.start();
+    const child = f.kids.last();
+    await f.timers.advance(7_000); // our loop "stalled": the watchdog runs before the queued status is read
+    expect(deferred).toBeDefined();
+    child.push({ t: 'status', status: [], lateness: [], latenessDropped: 0 });
+    deferred?.();
+    expect(child.killed).toBe(false);
+    await f.sup.stop();
+  });
+
+  it('a child that never answers start is killed and replaced', async () => {
+    const f = await fixture({ startTimeoutMs: 3_000 });
+    f.kids.autoAnswer = false;
+    const starting = f.sup.start().then(() => 'started', (err: unknown) => String(err));
+    f.kids.autoAnswer = true; // only the first child hangs
+    await f.timers.advance(3_100);
+    expect(await starting).toMatch('did not answer start within 3000 ms');
+    expect(f.kids.children[0]?.killed).toBe(true);
+    await f.timers.advance(0);
+    expect(f.kids.children).toHaveLength(2);
+    expect(f.kids.children[1]?.of('start')).toHaveLength(1);
+    await f.sup.stop();
   });
 
   it('stop asks for the planned stop and does not restart the child that then exits', async () => {
