@@ -26,7 +26,19 @@ export const forkChild: SpawnChild = () => {
       child.send(msg, undefined, undefined, (err) => done(err ?? null));
     },
     onMessage: (fn) => void child.on('message', fn),
-    onExit: (fn) => void child.once('exit', (code, signal) => fn(code, signal)),
+    onExit: (fn) => {
+      let told = false;
+      const once = (code: number | null, signal: string | null): void => {
+        if (told) return;
+        told = true;
+        fn(code, signal);
+      };
+      child.once('exit', once);
+      // A fork that failed to spawn (EAGAIN, ENOMEM) emits only 'error': it is an exit all the same.
+      child.once('error', () => {
+        if (child.pid === undefined) once(null, null);
+      });
+    },
     onError: (fn) => void child.on('error', fn),
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
