@@ -163,7 +163,6 @@ export function createSupervisedVrrp(opts: SupervisorOptions): SupervisedVrrp {
       logger.warn({ pid: c.link.pid }, 'ignored a malformed message from the VRRP process');
       return;
     }
-    c.lastHeard = timers.now();
     const m: FromChild = raw;
     switch (m.t) {
       case 'reply': {
@@ -192,7 +191,11 @@ export function createSupervisedVrrp(opts: SupervisorOptions): SupervisedVrrp {
   /** The instances as "restarting": names stay visible (status, metrics), nothing is claimed. */
   const markDown = (reason: string): void => {
     const at = wallClock();
-    cache = cache.map((s) => ({ ...s, state: 'Initialize', holdingVips: false, masterAddress: undefined, lastChange: { at, reason } }) as ManagedInstanceStatus);
+    cache = cache.map((s): ManagedInstanceStatus => {
+      const down: ManagedInstanceStatus = { ...s, state: 'Initialize', holdingVips: false, lastChange: { at, reason } };
+      delete down.masterAddress;
+      return down;
+    });
   };
 
   const release = async (why: string): Promise<void> => {
