@@ -24,6 +24,11 @@ export function describeEvent(e: LvsEvent): EventText {
         summary: e.cleared ? `VRRP ${e.instance}: split brain over, single master again` : `VRRP ${e.instance}: split brain, ${e.peer} is master too`,
         fields: [['instance', e.instance], ['peer', e.peer]],
       };
+    case 'vrrp.process':
+      return {
+        summary: e.status === 'exited' ? `VRRP process died: ${e.reason}; restarting it` : `VRRP process running again (${e.reason}, restart ${e.restarts})`,
+        fields: [['status', e.status], ['reason', e.reason], ['restarts', String(e.restarts)]],
+      };
     case 'rs.down':
       return {
         summary: `Real server ${e.realServer} DOWN on ${e.virtualServer}: ${e.reason}${ms(e.latencyMs)}`,

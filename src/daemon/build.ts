@@ -20,8 +20,10 @@ import { commandName, opObject } from '../ipvs/op-errors.js';
 import type { Logger } from '../log/logger.js';
 import type { CronDriver } from '../schedules/cron-driver.js';
 import { VERSION } from '../version.js';
-import { createVrrpManager, type VrrpManager } from '../vrrp/runtime/manager.js';
-import { realRuntimeTimers } from '../vrrp/runtime/timers.js';
+import type { VrrpControl } from '../vrrp/runtime/manager.js';
+import type { LogFormat } from '../log/logger.js';
+import { openVrrp, type VrrpProcessMode } from './vrrp-process.js';
+import type { SpawnChild } from '../vrrp/process/supervisor.js';
 import { errorMessage } from '../util/errors.js';
 import type { ConfigLookups } from '../health/from-config.js';
 import { logEvents } from './event-log.js';
@@ -36,7 +38,7 @@ import { trackedChecks } from './vrrp-tracking.js';
 import { removedServiceOps, reloadSummary, summaryLine } from './reload.js';
 import { controlHandlers, type ReloadOutcome } from './control.js';
 import { createControlServer, type ControlServer } from '../control/server.js';
-import { latenessTimers, meterIpvsBackend, recordCheckResult, recordReconcilePass, startMetricsService, type MetricsService } from '../metrics/index.js';
+import { meterIpvsBackend, recordCheckResult, recordReconcilePass, startMetricsService, type MetricsService } from '../metrics/index.js';
 import { realServerSnapshot } from './metrics-sources.js';
 import { startStatePersistence, type StatePersistence } from '../state/index.js';
 
@@ -54,8 +56,14 @@ export interface DaemonDeps {
   checkLookups?: ConfigLookups;
   cronDriver?: CronDriver;
   host?: string;
-  /** Build the VRRP manager; default createVrrpManager. Tests without VRRP pass () => undefined. */
-  vrrpFactory?: (config: LvskeepConfig, deps: { logger: Logger; bus: EventBus<LvsEvent> }) => VrrpManager | undefined;
+  /** Build the VRRP manager (tests inject fakes; without VRRP they pass () => undefined); default: vrrpProcess. */
+  vrrpFactory?: (config: LvskeepConfig, deps: { logger: Logger; bus: EventBus<LvsEvent> }) => VrrpControl | undefined;
+  /** Where VRRP runs without a vrrpFactory: `child` (default), a supervised process of its own, or `inline`. */
+  vrrpProcess?: VrrpProcessMode;
+  /** The log format the VRRP child uses (it writes its own lines to the same stdout/stderr). */
+  logFormat?: LogFormat;
+  /** Tests: a fake VRRP child process. */
+  spawnVrrpChild?: SpawnChild;
   /** Longest wait for alerts to be delivered on stop. */
   alertGraceMs?: number;
   /** A `reload` schedule fired or `lvskeep reload` asked: the lifecycle re-reads the file and calls reload(). */
@@ -104,7 +112,7 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
 
   let alerting: Alerting | undefined;
   let schedules: RunningSchedules | undefined;
-  let vrrp: VrrpManager | undefined;
+  let vrrp: VrrpControl | undefined;
   let reconciler: Reconciler | undefined;
   let tracked = trackedChecks(config);
   let desiredTimer: unknown;
@@ -276,12 +284,13 @@ export function buildDaemon(initialConfig: LvskeepConfig, deps: DaemonDeps): Dae
       schedules = startSchedules(config, scheduleDeps());
       vrrp = deps.vrrpFactory
         ? deps.vrrpFactory(config, { logger, bus })
-        : createVrrpManager(config.vrrp, {
+        : openVrrp(config, {
             logger,
             bus,
-            vipBackend: config.backend.vip,
-            // Late VRRP timers (a stalled event loop) show in lvskeep_vrrp_timer_lateness_seconds before they cost a failover.
-            ...(metrics ? { timers: latenessTimers(realRuntimeTimers, metrics.metrics) } : {}),
+            metrics: metrics?.metrics,
+            mode: deps.vrrpProcess ?? 'child',
+            logFormat: deps.logFormat ?? 'json',
+            ...(deps.spawnVrrpChild ? { spawn: deps.spawnVrrpChild } : {}),
           });
       if (vrrp) {
         try {

@@ -10,7 +10,7 @@ import { destId, serviceId, type DestState, type ServiceState } from '../ipvs/mo
 import type { ManualAction } from '../pool/types.js';
 import { errorMessage } from '../util/errors.js';
 import { VERSION } from '../version.js';
-import type { VrrpManager } from '../vrrp/runtime/manager.js';
+import type { VrrpControl } from '../vrrp/runtime/manager.js';
 import type { VrrpStateName } from '../vrrp/state-machine.js';
 import type { HealthWiring } from './health-wiring.js';
 import { rsId, vsId } from './ids.js';
@@ -23,7 +23,7 @@ export interface ControlContext {
   pools: PoolSet;
   health: HealthWiring;
   backend: IpvsBackend;
-  vrrp(): VrrpManager | undefined;
+  vrrp(): VrrpControl | undefined;
   alerting(): Alerting | undefined;
   reload(source: string): Promise<ReloadOutcome>;
   /** An operator action was applied (state persistence records it). */

@@ -3,7 +3,7 @@ import { loadConfigFile, formatIssue } from '../config/load.js';
 import type { LvskeepConfig } from '../config/types.js';
 import { createEvent } from '../events/types.js';
 import type { IpvsBackend } from '../ipvs/backend.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger, LogFormat } from '../log/logger.js';
 import { errorMessage } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { buildDaemon, type Daemon, type DaemonDeps } from './build.js';
@@ -15,6 +15,8 @@ import { readEffectiveCaps, scriptUserProblem } from './script-users.js';
 export interface RunOptions {
   configPath: string;
   logger: Logger;
+  /** The format of the logger (the VRRP child process logs in the same one). */
+  logFormat?: LogFormat;
   /** A level given on the command line wins over the config file's. */
   cliLogLevel?: LevelWithSilent | undefined;
   /** Tests pass their own signal source instead of the process. */
@@ -112,6 +114,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   if (opts.dryRun && config.vrrp.instances.length > 0) logger.warn({ instances: config.vrrp.instances.length }, 'dry run: VRRP is not started (it would move real addresses)');
   const daemon = buildDaemon(config, {
     ...(opts.dryRun ? { vrrpFactory: () => undefined } : {}),
+    ...(opts.logFormat ? { logFormat: opts.logFormat } : {}),
     ...opts.daemonDeps,
     logger,
     backend,

@@ -23,6 +23,8 @@ export type EventBody =
   | { type: 'vrrp.state'; instance: string; from: VrrpState; to: VrrpState; reason: string; priority: number }
   /** Another master was seen for our VRID while we are master; `cleared` when only one master remains. */
   | { type: 'vrrp.split_brain'; instance: string; peer: string; cleared: boolean }
+  /** The VRRP child process died (`exited`, with why) or runs again (`restarted`); `restarts` so far. */
+  | { type: 'vrrp.process'; status: 'exited' | 'restarted'; reason: string; restarts: number }
   | ({ type: 'rs.down'; reason: string; latencyMs?: number } & RealServerRef)
   /** `downForMs`: how long it had been out, when the producer knows. */
   | ({ type: 'rs.up'; reason: string; latencyMs?: number; downForMs?: number } & RealServerRef)
@@ -51,7 +53,7 @@ export type EventBody =
 export type EventType = EventBody['type'];
 
 export const EVENT_TYPES: readonly EventType[] = [
-  'vrrp.state', 'vrrp.split_brain', 'rs.down', 'rs.up', 'rs.flapping', 'rs.drained', 'rs.maintenance',
+  'vrrp.state', 'vrrp.split_brain', 'vrrp.process', 'rs.down', 'rs.up', 'rs.flapping', 'rs.drained', 'rs.maintenance',
   'quorum.lost', 'quorum.regained', 'sorry.on', 'sorry.off', 'panic.entered', 'panic.left',
   'ipvs.drift_repaired', 'ipvs.error', 'vip.error', 'daemon.started', 'daemon.stopped', 'daemon.reloaded',
   'daemon.reload_failed', 'alert.delivery_failing', 'alert.delivery_recovered', 'alert.test',
@@ -95,6 +97,9 @@ export function classify(e: EventBody): Classification {
     }
     case 'vrrp.split_brain':
       return e.cleared ? resolves(`split-brain:${e.instance}`) : opens('critical', `split-brain:${e.instance}`);
+    case 'vrrp.process':
+      // While it is down this director takes no part in the election: critical until it runs again.
+      return e.status === 'exited' ? opens('critical', 'vrrp-process') : resolves('vrrp-process');
     case 'rs.down':
       return opens('warning', rsKey('rs-down', e));
     case 'rs.up':

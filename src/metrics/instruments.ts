@@ -84,6 +84,11 @@ export function meterIpvsBackend(backend: IpvsBackend, m: Metrics): IpvsBackend 
   };
 }
 
+/** Lateness samples (ms) measured elsewhere, e.g. by the VRRP child process, into lvskeep_vrrp_timer_lateness_seconds. */
+export function recordTimerLateness(m: Metrics, samplesMs: readonly number[]): void {
+  for (const ms of samplesMs) if (Number.isFinite(ms) && ms >= 0) m.vrrp.timerLateness.observe(ms / 1000);
+}
+
 /** The timer interface of src/vrrp/runtime/timers.ts (RuntimeTimers); `now` is monotonic milliseconds. */
 export interface MonotonicTimers {
   now(): number;

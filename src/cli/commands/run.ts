@@ -43,6 +43,7 @@ export function registerRun(program: Command): void {
     process.exitCode = await runDaemon({
       configPath: opts.config,
       logger,
+      logFormat: format,
       cliLogLevel: opts.logLevel,
       ...(opts.dryRun ? { dryRun: true } : {}),
       ...(opts.backend ? { backend: opts.backend } : {}),

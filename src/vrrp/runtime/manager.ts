@@ -106,6 +106,12 @@ export interface VrrpManager {
   setCheckState(virtualServer: string, realServer: string | undefined, up: boolean): void;
 }
 
+/**
+ * What the daemon uses of a VRRP manager: the same whether the manager runs in this process (tests, the VRRP
+ * agent) or in the supervised child process (src/vrrp/process). `instance()` exists only in-process.
+ */
+export type VrrpControl = Omit<VrrpManager, 'instance'>;
+
 interface Running {
   config: InstanceConfigFromFile;
   key: string;

@@ -4,8 +4,10 @@
 // servers flap so that checks, IPVS weight changes and alerts keep coming. A client namespace captures the
 // adverts with tcpdump for ~10 s: the gaps between them stay well under the backup's Master_Down_Interval, and a
 // lower-priority lvskeep backup never takes over, while the daemon's status shows the alert queues backed up.
-// A negative control injects a synchronous 500 ms stall into AlertDispatcher.publish (preload hook, src/ untouched)
-// and checks that the same measurement does flag it, so the first test can fail.
+// VRRP runs in a process of its own (src/vrrp/process), so even a synchronous 500 ms stall injected into every
+// AlertDispatcher.publish (preload hook, src/ untouched) leaves the adverts on time. A negative control stalls the
+// VRRP process itself once for 500 ms (process-hook.ts) and checks that the same measurement does flag it, so the
+// first tests can fail.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -31,6 +33,7 @@ const FLAP_MS = 600;
 const CAPTURE_MS = 10_000;
 const NOISE = join(REPO_ROOT, 'test', 'net', 'daemon', 'alert-noise.ts');
 const STALL_HOOK = join(REPO_ROOT, 'test', 'net', 'daemon', 'stall-publish-hook.ts');
+const PROCESS_HOOK = join(REPO_ROOT, 'test', 'net', 'daemon', 'process-hook.ts');
 const CLI = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
 function daemonConfig(dir: string): string {
@@ -160,7 +163,8 @@ afterEach(async () => {
   }
 });
 
-async function runScenario(opts: { captureMs: number; stallMs?: number }): Promise<ScenarioResult> {
+/** stallMs: every alert publish (main process) busy-waits that long; vrrpStallMs: the VRRP process does, once. */
+async function runScenario(opts: { captureMs: number; stallMs?: number; vrrpStallMs?: number }): Promise<ScenarioResult> {
   mkdirSync(SCRATCH_DIR, { recursive: true });
   dir = mkdtempSync(join(SCRATCH_DIR, 'alerts-vrrp-'));
   const taps = new Taps();
@@ -191,11 +195,12 @@ async function runScenario(opts: { captureMs: number; stallMs?: number }): Promi
       logs.push({ msg: `unparsed: ${l}` });
     }
   };
-  const hook = opts.stallMs !== undefined ? ['--import', STALL_HOOK] : [];
+  const hookFile = join(dir, 'hook.json');
+  const hook = [...(opts.stallMs !== undefined ? ['--import', STALL_HOOK] : []), ...(opts.vrrpStallMs !== undefined ? ['--import', PROCESS_HOOK] : [])];
   const daemon = t.spawn('a', [process.execPath, '--import', 'tsx', ...hook, CLI, 'run', '-c', configPath, '--backend', 'memory'], {
     cwd: REPO_ROOT,
     label: 'lvskeep run',
-    env: { ...process.env, LVSKEEP_TEST_PUBLISH_STALL_FILE: stallFile },
+    env: { ...process.env, LVSKEEP_TEST_PUBLISH_STALL_FILE: stallFile, LVSKEEP_TEST_HOOK_FILE: hookFile },
   });
   const socket = join(dir, 'lvskeep.sock');
   const status = (): Promise<StatusResult> => controlRequest(socket, 'status', { stats: false }, { timeoutMs: 5_000 });
@@ -221,6 +226,7 @@ async function runScenario(opts: { captureMs: number; stallMs?: number }): Promi
     return ['hang-http', 'hang-tcp'].every((n) => (s?.alerts.sinks.find((k) => k.name === n)?.pending ?? 0) >= 1);
   }, 10_000);
   if (opts.stallMs !== undefined) writeFileSync(stallFile, String(opts.stallMs));
+  if (opts.vrrpStallMs !== undefined) writeFileSync(hookFile, JSON.stringify({ where: 'vrrp', action: 'stall', ms: opts.vrrpStallMs }));
 
   const from = Date.now();
   const samples: StatusResult[] = [];
@@ -248,7 +254,7 @@ async function runScenario(opts: { captureMs: number; stallMs?: number }): Promi
   const { verdict: v } = result;
   const pending = samples.map((s) => s.alerts.pending);
   process.stdout.write(
-    `alerts-vs-vrrp${opts.stallMs !== undefined ? ` (publish stalled ${opts.stallMs} ms)` : ''}: ${v.count} adverts in ${to - from} ms, ` +
+    `alerts-vs-vrrp${opts.stallMs !== undefined ? ` (publish stalled ${opts.stallMs} ms)` : ''}${opts.vrrpStallMs !== undefined ? ` (VRRP process stalled ${opts.vrrpStallMs} ms)` : ''}: ${v.count} adverts in ${to - from} ms, ` +
       `max gap ${v.maxGapMs.toFixed(1)} ms, p99 ${v.p99GapMs.toFixed(1)} ms; backup MASTER ${result.backupMasters} time(s); ` +
       `rs events ${result.eventsInWindow}, IPVS tables ${result.tablesInWindow}; alerts pending ${JSON.stringify(pending)}; noise ${JSON.stringify(result.noise)}` +
       `${v.problems.length > 0 ? `; problems: ${v.problems.join('; ')}` : ''}\n`,
@@ -304,8 +310,14 @@ requireRoot('net/daemon/alerts-vs-vrrp', ['ip', 'tcpdump'])('alert sinks that ha
     expect(final.alerts.pending).toBeGreaterThan(0);
   });
 
-  it('negative control: a synchronous 500 ms stall in the alert publish path is caught by the same measurement', async () => {
+  it('a synchronous 500 ms stall in every alert publish (main process) leaves the adverts on time too', async () => {
     const r = await runScenario({ captureMs: 3_000, stallMs: 500 });
+    expect(r.verdict.problems, JSON.stringify({ count: r.verdict.count, maxGapMs: r.verdict.maxGapMs })).toEqual([]);
+    expect(r.backupMasters).toBe(0);
+  });
+
+  it('negative control: one 500 ms stall of the VRRP process is caught by the same measurement', async () => {
+    const r = await runScenario({ captureMs: 3_000, vrrpStallMs: 500 });
     expect(r.verdict.maxGapMs).toBeGreaterThanOrEqual(450);
     expect(r.verdict.problems.some((p) => p.startsWith('longest gap'))).toBe(true);
     expect(r.backupMasters).toBeGreaterThan(0); // and the takeover check bites too

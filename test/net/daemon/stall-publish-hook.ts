@@ -1,8 +1,8 @@
-// Negative control for alerts-vs-vrrp.test.ts: preloaded into `lvskeep run` with `--import`, it makes every
+// For alerts-vs-vrrp.test.ts: preloaded into `lvskeep run` with `--import`, it makes every
 // AlertDispatcher.publish() busy-wait synchronously for the number of milliseconds written in the file named by
-// LVSKEEP_TEST_PUBLISH_STALL_FILE, once that file exists. That is exactly the defect the real test must catch (a
-// sink's work done inline on the event loop), injected without touching src/: the test arms it only after the
-// daemon is master, so start-up is unaffected. The ESM module instance is the daemon's own (same file URL).
+// LVSKEEP_TEST_PUBLISH_STALL_FILE, once that file exists: a sink's work done inline on the main event loop, the
+// defect that used to delay adverts and must not any more (VRRP has its own process), injected without touching
+// src/. The test arms it only after the daemon is master, so start-up is unaffected. The ESM module instance is the daemon's own (same file URL).
 import { existsSync, readFileSync } from 'node:fs';
 import { AlertDispatcher } from '../../../src/alerts/dispatcher.js';
 

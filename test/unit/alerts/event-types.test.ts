@@ -18,6 +18,7 @@ describe('event classification', () => {
       [{ type: 'sorry.on', virtualServer: 'v', sorryServer: 's' }, { type: 'sorry.off', virtualServer: 'v', sorryServer: 's' }],
       [{ type: 'panic.entered', virtualServer: 'v', reason: '0 of 4 healthy', up: 0, total: 4 }, { type: 'panic.left', virtualServer: 'v', reason: '3 of 4 healthy', up: 3, total: 4 }],
       [{ type: 'vrrp.split_brain', instance: 'VI_1', peer: '192.0.2.2', cleared: false }, { type: 'vrrp.split_brain', instance: 'VI_1', peer: '192.0.2.2', cleared: true }],
+      [{ type: 'vrrp.process', status: 'exited', reason: 'signal SIGKILL', restarts: 0 }, { type: 'vrrp.process', status: 'restarted', reason: 'after signal SIGKILL', restarts: 1 }],
       [{ type: 'daemon.reload_failed', source: 'f', error: 'e' }, { type: 'daemon.reloaded', source: 'f' }],
       [{ type: 'alert.delivery_failing', sink: 'a', error: 'e', dropped: 1 }, { type: 'alert.delivery_recovered', sink: 'a' }],
       [
