@@ -250,6 +250,8 @@ interface ScenarioResult {
   scrapeMs: number[];
   checkResults: Record<string, number>;
   ipvsOps: number;
+  /** Reconcile passes between the scrapes (same histogram arithmetic as the lateness). */
+  reconcile: Lateness;
   masterDownMs: number;
   takeovers: Takeover[];
   lateWarnings: number;
@@ -372,11 +374,11 @@ async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       await sleep(20);
     }
   };
-  const scrape = async (): Promise<{ h: Histogram; checks: Map<string, number>; ipvsOps: number; ms: number }> => {
+  const scrape = async (): Promise<{ h: Histogram; reconcile: Histogram; checks: Map<string, number>; ipvsOps: number; ms: number }> => {
     const t = performance.now();
     const r = await topo.exec('a', ['curl', '-sS', '--max-time', '10', 'http://127.0.0.1:9595/metrics'], { timeoutMs: 15_000 });
     const ms = performance.now() - t;
-    return { h: parseHistogram(r.stdout, 'lvskeep_vrrp_timer_lateness_seconds'), checks: checkResults(r.stdout), ipvsOps: counterSum(r.stdout, 'lvskeep_ipvs_operations_total'), ms };
+    return { h: parseHistogram(r.stdout, 'lvskeep_vrrp_timer_lateness_seconds'), reconcile: parseHistogram(r.stdout, 'lvskeep_ipvs_reconcile_duration_seconds'), checks: checkResults(r.stdout), ipvsOps: counterSum(r.stdout, 'lvskeep_ipvs_operations_total'), ms };
   };
 
   const daemon = topo.spawn('a', [process.execPath, '--import', 'tsx', CLI, 'run', '-c', cfg, '--backend', 'memory'], { cwd: REPO, label: 'lvskeep run (measured)' });
@@ -436,6 +438,7 @@ async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       scrapeMs: [s0.ms, s1.ms],
       // Between the scrapes (the window plus about 1 s before it and the scrape times).
       ipvsOps: s1.ipvsOps - s0.ipvsOps,
+      reconcile: latenessBetween(s0.reconcile, s1.reconcile),
       checkResults: Object.fromEntries([...s1.checks].map(([k, v]) => [k, v - (s0.checks.get(k) ?? 0)])),
       masterDownMs: mdi,
       takeovers,
@@ -455,9 +458,10 @@ function fmt(n: number, digits = 2): string {
   return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
 }
 
-function bound(ms: number): string {
+/** A histogram bound in ms; `topMs` is the histogram's largest finite bucket. */
+function bound(ms: number, topMs = 5000): string {
   if (Number.isNaN(ms)) return 'n/a';
-  return ms === Infinity ? '> 5000' : `<= ${ms}`;
+  return ms === Infinity ? `> ${topMs}` : `<= ${ms}`;
 }
 
 function printReport(results: ScenarioResult[], loadAtStart: string): void {
@@ -514,7 +518,8 @@ function printReport(results: ScenarioResult[], loadAtStart: string): void {
   for (const r of results) {
     console.log(
       `  ${r.intervalMs} ms, ${r.scenario}: start to first advert ${(r.startupMs / 1000).toFixed(1)} s; scrape ms ${r.scrapeMs.map((m) => m.toFixed(0)).join(', ')}; lateness samples ${r.lateness.count}; ` +
-        `check results between the scrapes ${JSON.stringify(r.checkResults)}; IPVS operations ${r.ipvsOps}; "VRRP timer fired late" warnings ${r.lateWarnings}; takeovers ms ${r.takeovers.map((t) => t.takeoverMs.toFixed(1)).join(', ') || 'none'}`,
+        `check results between the scrapes ${JSON.stringify(r.checkResults)}; IPVS operations ${r.ipvsOps}; ` +
+        `reconcile passes ${r.reconcile.count} (mean ${fmt(r.reconcile.meanMs, 0)} ms, longest ${bound(r.reconcile.max, 30_000)} ms); "VRRP timer fired late" warnings ${r.lateWarnings}; takeovers ms ${r.takeovers.map((t) => t.takeoverMs.toFixed(1)).join(', ') || 'none'}`,
     );
   }
 }
