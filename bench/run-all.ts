@@ -3,10 +3,10 @@
  * the date. Each benchmark prints its own table (and keepalived's figures from the same run where it has them);
  * this script only runs them where they must run and collects their output.
  *
- *   npm run bench [-- --only health,health-detect,health-keepalived,vrrp,ipvs] [-- --no-write]
+ *   npm run bench [-- --only health,health-detect,health-keepalived,vrrp,jitter,ipvs] [-- --no-write]
  *
  * Where each runs: health checks and detection delay in a private network namespace on the host (loopback load);
- * VRRP failover on the host (it makes its own sandbox); IPVS apply and keepalived's checker beside lvskeep's
+ * VRRP failover and VRRP jitter under check load on the host (each makes its own sandbox); IPVS apply and keepalived's checker beside lvskeep's
  * inside the user-mode-linux guest (the host kernel has no IPVS).
  * Every benchmark is bounded in time by itself; this script adds an outer limit per benchmark.
  */
@@ -75,6 +75,12 @@ const BENCHES: Bench[] = [
     title: 'VRRP failover: longest client gap and failed requests, lvskeep beside keepalived',
     what: 'A client probes the VIP every 10 ms while the master loses its link or is stopped (planned switchover).',
     run: () => runHost([...TSX, 'bench/vrrp-failover.ts'], 20 * 60_000),
+  },
+  {
+    id: 'jitter',
+    title: 'VRRP advert jitter and timer lateness under health-check load',
+    what: 'The real daemon (`lvskeep run --backend memory`) as VRRP master with a 100 ms and a 1 s advert interval, idle (100 ms only) and with 10,000 HTTP real servers (100 services x 100) checked every second against local servers in its namespace; advert arrival times captured with tcpdump in a listener namespace, lateness from its /metrics histogram, and Master_Down measured with the same daemon as backup of a master that loses its link (issue #7).',
+    run: () => runHost([...TSX, 'bench/vrrp-jitter.ts', '--intervals', '100,1000', '--servers', '10000', '--window', '20'], 8 * 60_000),
   },
   {
     id: 'reconcile',
