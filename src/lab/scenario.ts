@@ -1,7 +1,7 @@
 // The lab's scenario: ordered steps, each acting on the running lab and recording PASS/FAIL checks of real
 // state (ipvsadm listings, VIP holders, client answers, alerts received) on the timeline. `lvskeep lab` runs
 // them all in the guest; test/kernel/e2e-lab.test.ts runs them one `it` per step.
-import { alertMentions, formatCounts, summarizeProbes, type Alert } from './analysis.js';
+import { alertMentions, formatCounts, parseDestinations, summarizeProbes, type Alert } from './analysis.js';
 import type { Lab } from './lab.js';
 import { sleep } from './netns.js';
 import { DIRECTORS, GATEWAY_VIP, SERVICE, VIP, WEB_NAMES, WEBS, type DirectorName } from './plan.js';
@@ -60,6 +60,13 @@ export function scenario(): Step[] {
         await lab.startDaemon('d1');
         await lab.startDaemon('d2');
         tl.info('start', `lvskeep running on d1 (pid ${lab.daemon('d1').pid}) and d2 (pid ${lab.daemon('d2').pid})`);
+        if (lab.mode === 'dr') {
+          // DR real servers hold the VIP on lo and must not answer ARP for it (else they steal the VIP's traffic).
+          for (const w of WEB_NAMES) {
+            const st = await lab.realServerState(w);
+            tl.check(st.vipOnLo && st.arpIgnore === '1' && st.arpAnnounce === '2', 'start', `${w} (${lab.realserverMethod.split(':')[0]}): VIP ${VIP}/32 on lo ${st.vipOnLo ? 'yes' : 'NO'}, arp_ignore ${st.arpIgnore}, arp_announce ${st.arpAnnounce}`);
+          }
+        }
         const took = await lab.waitFor(() => masterIs(lab, 'd1'), 30_000);
         // Stable, not a moment between two flaps: still d1 alone two seconds later.
         await sleep(2_000);
@@ -71,7 +78,9 @@ export function scenario(): Step[] {
             return true;
           }, 30_000);
           const listing = await lab.ipvs(d);
-          tl.check(ready !== undefined, 'start', `${d}: ${SERVICE} has web1..web3 at weight 1 (ipvsadm -Ln)`);
+          const want = lab.mode === 'nat' ? 'Masq' : 'Route';
+          const methods = [...new Set(parseDestinations(listing).map((x) => x.forward))];
+          tl.check(ready !== undefined && methods.length === 1 && methods[0] === want, 'start', `${d}: ${SERVICE} has web1..web3 at weight 1, forwarding ${methods.join('/') || 'none'} (want ${want}) (ipvsadm -Ln)`);
           if (ready === undefined || d === 'd1') for (const line of listing.trimEnd().split('\n').slice(-4)) tl.info('start', `  ${d} ipvsadm: ${line.trim()}`);
         }
       },
