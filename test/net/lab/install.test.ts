@@ -3,9 +3,10 @@
 // calls (test/fixtures/lab-without-packages.sh: overlays with whiteouts and tmpfs, all gone when the namespace
 // ends; the host's packages are never touched). Without --install the CLI must print the exact apt-get line and
 // exit 2 without running apt-get; with --install it must run apt-get update and install, check again, and go
-// on to boot the guest (here the fake's stand-in kernel, which exits at once).
+// on to boot the guest (here the fake's stand-in kernel, which exits at once). The lab's scratch directory is
+// private to the fixture, so a lab kept from this checkout is not disturbed.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, expect, it } from 'vitest';
 import { requireRoot } from '../../harness/privileges.js';
@@ -60,7 +61,18 @@ requireRoot('net/lab/install', ['ip', 'unshare', 'mount'])('lvskeep lab on a mac
   }, 90_000);
 
   it('with --install: apt-get update, apt-get install of exactly the missing packages, a second check, then the boot', async () => {
-    const r = await labWithoutPackages('install', ['--install']);
+    // The lab clears its keep directory before booting; in the fixture that is a private one, so a lab kept
+    // from this checkout is not disturbed. A canary there (only if no lab is kept) shows it.
+    const keep = join(REPO, '.lvskeep-test', 'lab-keep');
+    const canary = existsSync(keep) ? undefined : join(keep, 'canary');
+    if (canary) {
+      mkdirSync(keep, { recursive: true });
+      writeFileSync(canary, '');
+    }
+    const r = await labWithoutPackages('install', ['--install']).finally(() => {
+      if (canary) expect(existsSync(canary), 'the host keep directory was touched').toBe(true);
+      if (canary) rmSync(keep, { recursive: true, force: true });
+    });
     expect(logOf('apt-get.log')).toBe(`update DEBIAN_FRONTEND=noninteractive\ninstall -y --no-install-recommends ${ALL} DEBIAN_FRONTEND=noninteractive\n`);
     expect(r.out).toContain(`lvskeep lab: installing ${ALL}\n`);
     // The second check found everything the install put in place, so the lab went on to boot the guest.
