@@ -13,7 +13,7 @@ import { errorMessage } from '../util/errors.js';
 import { commandFile, KEEP_READY_LINE, KEEP_STOP_FILE, keepResultSchema, resultFile, type KeepResult } from './keep.js';
 import { entryArgv, REPO_ROOT } from './lab.js';
 import type { LabMode } from './plan.js';
-import { aptInstallLine, checkRequirements, missingPackages } from './prereqs.js';
+import { ensurePrerequisites } from './prereqs.js';
 
 export const KEEP_DIR = join(SCRATCH_DIR, 'lab-keep');
 const RUN_DIR = join(SCRATCH_DIR, 'lab-run');
@@ -32,7 +32,8 @@ const onPath = (cmd: string): boolean => (process.env.PATH ?? '').split(delimite
 function runInherited(argv: readonly string[]): Promise<number> {
   return new Promise((resolve) => {
     const [file, ...args] = argv;
-    const child = spawn(file as string, args, { stdio: 'inherit' });
+    // apt-get must not stop to ask questions (CI and scripted runs have no terminal to answer them).
+    const child = spawn(file as string, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: process.env.DEBIAN_FRONTEND ?? 'noninteractive' } });
     child.once('error', () => resolve(127));
     child.once('close', (code) => resolve(code ?? 1));
   });
@@ -45,21 +46,7 @@ export async function runLab(opts: LabRunOptions): Promise<number> {
     out('lvskeep lab: must run as root (it boots a user-mode-linux guest and builds network namespaces in it)\n');
     return 2;
   }
-  let missing = missingPackages(checkRequirements({ onPath, exists: existsSync }));
-  if (missing.length > 0 && opts.install) {
-    out(`lvskeep lab: installing ${missing.join(' ')}\n`);
-    const update = await runInherited(['apt-get', 'update']);
-    const install = update === 0 ? await runInherited(['apt-get', 'install', '-y', '--no-install-recommends', ...missing]) : update;
-    if (install !== 0) {
-      out(`lvskeep lab: apt-get failed (exit ${install})\n`);
-      return 2;
-    }
-    missing = missingPackages(checkRequirements({ onPath, exists: existsSync }));
-  }
-  if (missing.length > 0) {
-    out(`lvskeep lab: missing on this machine: ${missing.join(', ')}\n  install them with:  ${aptInstallLine(missing)}\n  (or run lvskeep lab --install)\n`);
-    return 2;
-  }
+  if (!(await ensurePrerequisites(opts.install, { probe: { onPath, exists: existsSync }, run: runInherited, out }))) return 2;
   const addon = join(REPO_ROOT, 'src', 'native', 'build', 'Release', 'lvskeep_native.node');
   if (!existsSync(addon)) {
     out(`lvskeep lab: the native addon ${addon} is not built (VRRP needs it): run npm run build\n`);

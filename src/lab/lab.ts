@@ -2,7 +2,7 @@
 // starts the real servers, the alert receiver and lvskeep on both directors, and offers the reads and
 // actions the scenario needs (ipvsadm listings, VIP holders, client requests, probes, alerts, link and
 // process control). Thin adapter: every decision about what the evidence means lives in analysis.ts.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlRequest } from '../control/client.js';
@@ -81,6 +81,9 @@ export class Lab {
 
   async build(): Promise<void> {
     mkdirSync(this.workDir, { recursive: true });
+    // The directors persist health and operator states in their state directories: a lab built earlier in the
+    // same guest (the e2e suite plays NAT, then DR) must not hand its states to this one.
+    rmSync(STATE_ROOT, { recursive: true, force: true });
     const n = this.net;
     const names = ['sw', 'client', 'd1', 'd2', ...WEB_NAMES, ...(this.mode === 'dr' ? ['rtr'] : [])];
     for (const name of names) await n.namespace(name);
@@ -191,6 +194,17 @@ export class Lab {
       if (this.mode === 'nat' && (await this.holds(d, GATEWAY_VIP))) gateway.push(d);
     }
     return { vip, gateway };
+  }
+
+  /** A DR real server's preparation as the kernel has it: the VIP on lo, and the ARP sysctls of conf/all. */
+  async realServerState(w: WebName): Promise<{ vipOnLo: boolean; arpIgnore: string; arpAnnounce: string }> {
+    const addrs = await this.net.exec(w, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'lo'], true, 20_000);
+    const read = async (key: string): Promise<string> => (await this.net.exec(w, ['sysctl', '-n', key], true, 20_000)).stdout.trim();
+    return {
+      vipOnLo: addrs.stdout.includes(` ${VIP}/32 `),
+      arpIgnore: await read('net.ipv4.conf.all.arp_ignore'),
+      arpAnnounce: await read('net.ipv4.conf.all.arp_announce'),
+    };
   }
 
   async setLink(d: DirectorName, ifname: string, up: boolean): Promise<void> {

@@ -51,7 +51,8 @@ export interface DirectorConfigOptions {
 /**
  * The YAML text of `director`'s config, derived from d1's (`baseText`, normally config/lab.yaml): router id,
  * state directory, control socket, priorities and unicast addresses follow the director; `dr` drops the
- * gateway instance and its sync group (DR replies do not pass the directors) and switches forwarding.
+ * gateway VIP (or a gateway instance and its sync group) since DR replies do not pass the directors, and
+ * switches forwarding.
  */
 export function directorConfig(baseText: string, opts: DirectorConfigOptions): string {
   const doc = parseDocument(baseText);
@@ -87,9 +88,19 @@ export function directorConfig(baseText: string, opts: DirectorConfigOptions): s
   }
 
   if (opts.mode === 'dr') {
+    // DR replies bypass the directors: no gateway VIP, whether it is a VIP of the main instance (config/lab.yaml)
+    // or an instance of its own on eth1 in a sync group (a hand-edited base).
     const keep = instances.items.filter((_, i) => mapAt(doc, ['vrrp', 'instances', i]).get('interface') !== 'eth1');
     instances.items = keep;
-    doc.setIn(['vrrp', 'sync_groups'], doc.createNode([]));
+    for (let i = 0; i < keep.length; i++) {
+      const vips = doc.getIn(['vrrp', 'instances', i, 'virtual_ips'], true);
+      if (!isSeq(vips)) continue;
+      vips.items = vips.items.filter((item) => {
+        const address = isMap(item) ? item.get('address') : (item as { value?: unknown }).value;
+        return !(typeof address === 'string' && address.split('/')[0] === GATEWAY_VIP);
+      });
+    }
+    if (doc.hasIn(['vrrp', 'sync_groups'])) doc.setIn(['vrrp', 'sync_groups'], doc.createNode([]));
   }
 
   const services = need(doc.getIn(['virtual_servers'], true), 'virtual_servers');

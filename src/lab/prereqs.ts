@@ -36,3 +36,41 @@ export function missingPackages(reqs: readonly Requirement[]): string[] {
 export function aptInstallLine(pkgs: readonly string[]): string {
   return `apt-get install -y --no-install-recommends ${pkgs.join(' ')}`;
 }
+
+/** The commands `--install` runs, in order: refresh the package lists, then install `pkgs` without prompting. */
+export function installCommands(pkgs: readonly string[]): string[][] {
+  return [
+    ['apt-get', 'update'],
+    ['apt-get', 'install', '-y', '--no-install-recommends', ...pkgs],
+  ];
+}
+
+export interface PrerequisiteDeps {
+  probe: HostProbe;
+  /** Runs one command with the terminal inherited; resolves with its exit status (127 when it cannot start). */
+  run(argv: readonly string[]): Promise<number>;
+  out(text: string): void;
+}
+
+/**
+ * Check what the lab needs; with `install`, install what is missing (installCommands) and check again.
+ * Returns true when everything is present; otherwise it has printed what is missing and the apt-get line.
+ */
+export async function ensurePrerequisites(install: boolean, deps: PrerequisiteDeps): Promise<boolean> {
+  let missing = missingPackages(checkRequirements(deps.probe));
+  if (missing.length > 0 && install) {
+    deps.out(`lvskeep lab: installing ${missing.join(' ')}\n`);
+    for (const argv of installCommands(missing)) {
+      const code = await deps.run(argv);
+      if (code !== 0) {
+        deps.out(`lvskeep lab: ${argv.slice(0, 2).join(' ')} failed (exit ${code})\n`);
+        return false;
+      }
+    }
+    missing = missingPackages(checkRequirements(deps.probe));
+    if (missing.length > 0) deps.out('lvskeep lab: still missing after apt-get install:\n');
+  }
+  if (missing.length === 0) return true;
+  deps.out(`lvskeep lab: missing on this machine: ${missing.join(', ')}\n  install them with:  ${aptInstallLine(missing)}\n${install ? '' : '  (or run lvskeep lab --install)\n'}`);
+  return false;
+}

@@ -10,7 +10,7 @@ const base = readFileSync(join(import.meta.dirname, '..', '..', '..', 'config', 
 interface Doc {
   global: { router_id: string; state_dir: string };
   control: { socket: string };
-  vrrp: { instances: { name: string; priority: number; unicast_source?: string; unicast_peers?: string[] }[]; sync_groups: unknown[] };
+  vrrp: { instances: { name: string; priority: number; unicast_source?: string; unicast_peers?: string[]; virtual_ips: unknown[] }[]; sync_groups?: unknown[] };
   virtual_servers: { forwarding: string; real_servers: { address: string; weight: number }[] }[];
 }
 
@@ -20,8 +20,9 @@ describe('lab director configs from config/lab.yaml', () => {
     expect(d.global.router_id).toBe('lab-d1');
     expect(d.vrrp.instances.map((i) => [i.name, i.priority, i.unicast_source, i.unicast_peers])).toEqual([
       ['lab-vip', 150, '203.0.113.2', ['203.0.113.3']],
-      ['lab-gw', 150, '198.51.100.2', ['198.51.100.3']],
     ]);
+    // Both VIPs in one instance, so that one burst of gratuitous ARP moves both.
+    expect(d.vrrp.instances[0]?.virtual_ips).toEqual(['203.0.113.10/24', { address: '198.51.100.1/24', dev: 'eth1' }]);
   });
 
   it('d2 gets priority 100, swapped unicast addresses, its own state dir and socket', () => {
@@ -30,16 +31,27 @@ describe('lab director configs from config/lab.yaml', () => {
     expect(d.control.socket).toBe('/run/lvskeep-lab/d2/lvskeep.sock');
     expect(d.vrrp.instances.map((i) => [i.priority, i.unicast_source, i.unicast_peers])).toEqual([
       [100, '203.0.113.3', ['203.0.113.2']],
-      [100, '198.51.100.3', ['198.51.100.2']],
     ]);
-    expect(d.vrrp.sync_groups).toHaveLength(1);
   });
 
-  it('dr drops the gateway instance and its sync group and switches forwarding', () => {
+  it('dr drops the gateway VIP and switches forwarding', () => {
     const d = parse(directorConfig(base, { director: 'd1', mode: 'dr' })) as Doc;
+    expect(d.vrrp.instances.map((i) => [i.name, i.virtual_ips])).toEqual([['lab-vip', ['203.0.113.10/24']]]);
+    expect(d.virtual_servers[0]?.forwarding).toBe('dr');
+  });
+
+  it('dr drops a gateway instance and its sync group from a base that has them', () => {
+    // The older layout: the gateway VIP in an instance of its own on eth1, tied to lab-vip by a sync group.
+    const withGw = base
+      .replace('        - { address: 198.51.100.1/24, dev: eth1 }\n', '')
+      .replace(
+        '\nvirtual_servers:',
+        '    - { name: lab-gw, interface: eth1, virtual_router_id: 43, priority: 150, advert_interval: 250ms, virtual_ips: [198.51.100.1/24] }\n  sync_groups:\n    - { name: lab, instances: [lab-vip, lab-gw] }\n\nvirtual_servers:',
+      );
+    expect(withGw).toContain('name: lab-gw');
+    const d = parse(directorConfig(withGw, { director: 'd1', mode: 'dr' })) as Doc;
     expect(d.vrrp.instances.map((i) => i.name)).toEqual(['lab-vip']);
     expect(d.vrrp.sync_groups).toEqual([]);
-    expect(d.virtual_servers[0]?.forwarding).toBe('dr');
   });
 
   it('weight overrides apply to the named real server only', () => {
