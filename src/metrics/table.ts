@@ -22,13 +22,14 @@ function escapeText(s: string): string {
 }
 
 function escapeLabelValue(s: string): string {
-  return escapeText(s).replace(/"/g, '\\"');
+  return /[\\\n"]/.test(s) ? escapeText(s).replace(/"/g, '\\"') : s;
 }
 
 type Labels<L extends string> = Partial<Record<L, string | number>>;
 
-interface Series<L extends string> {
-  labels: Labels<L>;
+interface Series {
+  /** The label values in labelNames order (undefined: left out). */
+  values: readonly (string | number | undefined)[];
   /** `name{a="x",b="y"} ` */
   prefix: string;
   value: number;
@@ -39,7 +40,7 @@ interface Series<L extends string> {
 }
 
 /** Series indexed by their label values in declared order, one Map level per label (no joined key strings). */
-type Level<L extends string> = Map<string | symbol, Level<L> | Series<L>>;
+type Level = Map<string | symbol, Level | Series>;
 
 /** The key of a label left out of a label set. */
 const UNSET = Symbol('unset');
@@ -60,7 +61,9 @@ export class SeriesTable<L extends string> {
   readonly aggregator = 'sum' as const;
   /** Run before each scrape renders the family (set with registry.ts setCollect). */
   collect?: () => void | Promise<void>;
-  private root: Level<L> = new Map();
+  private root: Level = new Map();
+  /** The labels of the path to a level, rendered (`a="x",b="y"`): a new series renders only its last label. */
+  private readonly rendered = new WeakMap<Level, string>();
   private gen = 0;
   /** The last rendered text while no series was added, removed or changed since. */
   private text: string | undefined;
@@ -78,29 +81,32 @@ export class SeriesTable<L extends string> {
     return v === undefined ? UNSET : typeof v === 'string' ? v : `${v}`;
   }
 
+  private part(i: number, v: string | number | undefined, before: string): string {
+    if (v === undefined) return before;
+    const text = `${this.labelNames[i]}="${typeof v === 'string' ? escapeLabelValue(v) : v}"`;
+    return before ? `${before},${text}` : text;
+  }
+
   /** The series of these label values (in labelNames order), created when absent. */
-  private entry(values: readonly (string | number | undefined)[]): Series<L> {
-    const names = this.labelNames;
+  private entry(values: readonly (string | number | undefined)[]): Series {
     let level = this.root;
-    const last = names.length - 1;
+    let text = '';
+    const last = this.labelNames.length - 1;
     for (let i = 0; i < last; i++) {
       const k = SeriesTable.keyOf(values[i]);
-      let next = level.get(k) as Level<L> | undefined;
-      if (!next) level.set(k, (next = new Map()));
+      let next = level.get(k) as Level | undefined;
+      if (!next) {
+        level.set(k, (next = new Map()));
+        this.rendered.set(next, this.part(i, values[i], text));
+      }
+      text = this.rendered.get(next) ?? '';
       level = next;
     }
     const k = SeriesTable.keyOf(values[last]);
-    let s = level.get(k) as Series<L> | undefined;
+    let s = level.get(k) as Series | undefined;
     if (!s) {
-      const parts: string[] = [];
-      const own: Labels<L> = {};
-      names.forEach((n, i) => {
-        const v = values[i];
-        if (v === undefined) return;
-        own[n] = v;
-        parts.push(`${n}="${typeof v === 'string' ? escapeLabelValue(v) : v}"`);
-      });
-      s = { labels: own, prefix: `${this.name}${parts.length ? `{${parts.join(',')}}` : ''} `, value: 0, line: undefined, gen: this.gen };
+      const labels = this.part(last, values[last], text);
+      s = { values: values.slice(0, this.labelNames.length), prefix: `${this.name}${labels ? `{${labels}}` : ''} `, value: 0, line: undefined, gen: this.gen };
       level.set(k, s);
       this.text = undefined;
     }
@@ -139,17 +145,17 @@ export class SeriesTable<L extends string> {
 
   remove(labels: Labels<L>): void {
     const values = this.valuesOf(labels);
-    const path: Level<L>[] = [];
-    let level: Level<L> | undefined = this.root;
+    const path: Level[] = [];
+    let level: Level | undefined = this.root;
     for (let i = 0; i < values.length - 1 && level; i++) {
       path.push(level);
-      level = level.get(SeriesTable.keyOf(values[i])) as Level<L> | undefined;
+      level = level.get(SeriesTable.keyOf(values[i])) as Level | undefined;
     }
     if (!level?.delete(SeriesTable.keyOf(values[values.length - 1]))) return;
     this.text = undefined;
     // Drop the levels this emptied.
     for (let i = path.length - 1; i >= 0 && level.size === 0; i--) {
-      const parent: Level<L> = path[i] as Level<L>;
+      const parent: Level = path[i] as Level;
       parent.delete(SeriesTable.keyOf(values[i]));
       level = parent;
     }
@@ -173,27 +179,36 @@ export class SeriesTable<L extends string> {
     }
   }
 
-  private sweep(level: Level<L>, depth: number): void {
+  private sweep(level: Level, depth: number): void {
     const leaf = depth === this.labelNames.length - 1;
     for (const [k, child] of level) {
       if (leaf) {
-        if ((child as Series<L>).gen !== this.gen) {
+        if ((child as Series).gen !== this.gen) {
           level.delete(k);
           this.text = undefined;
         }
       } else {
-        this.sweep(child as Level<L>, depth + 1);
-        if ((child as Level<L>).size === 0) level.delete(k);
+        this.sweep(child as Level, depth + 1);
+        if ((child as Level).size === 0) level.delete(k);
       }
     }
   }
 
-  private *all(level: Level<L> = this.root, depth = 0): Generator<Series<L>> {
+  private *all(level: Level = this.root, depth = 0): Generator<Series> {
     const leaf = depth === this.labelNames.length - 1;
     for (const child of level.values()) {
-      if (leaf) yield child as Series<L>;
-      else yield* this.all(child as Level<L>, depth + 1);
+      if (leaf) yield child as Series;
+      else yield* this.all(child as Level, depth + 1);
     }
+  }
+
+  private labelsOf(s: Series): Labels<L> {
+    const out: Labels<L> = {};
+    this.labelNames.forEach((n, i) => {
+      const v = s.values[i];
+      if (v !== undefined) out[n] = v;
+    });
+    return out;
   }
 
   private async runCollect(): Promise<void> {
@@ -209,7 +224,7 @@ export class SeriesTable<L extends string> {
       help: this.help,
       type: this.type,
       aggregator: this.aggregator,
-      values: [...this.all()].map((s) => ({ labels: { ...s.labels }, value: s.value })),
+      values: [...this.all()].map((s) => ({ labels: this.labelsOf(s), value: s.value })),
     };
   }
 
