@@ -3,7 +3,7 @@
  * the date. Each benchmark prints its own table (and keepalived's figures from the same run where it has them);
  * this script only runs them where they must run and collects their output.
  *
- *   npm run bench [-- --only health,health-detect,health-keepalived,vrrp,jitter,ipvs] [-- --no-write]
+ *   npm run bench [-- --only health,health-detect,health-keepalived,vrrp,jitter,metrics,reconcile,ipvs] [-- --no-write]
  *
  * Where each runs: health checks and detection delay in a private network namespace on the host (loopback load);
  * VRRP failover and VRRP jitter under check load on the host (each makes its own sandbox); IPVS apply and keepalived's checker beside lvskeep's
@@ -81,6 +81,12 @@ const BENCHES: Bench[] = [
     title: 'VRRP advert jitter and timer lateness under health-check load',
     what: 'The real daemon (`lvskeep run --backend memory`) as VRRP master with a 100 ms and a 1 s advert interval, idle (100 ms only) and with 10,000 HTTP real servers (100 services x 100) checked every second against local servers in its namespace; advert arrival times captured with tcpdump in a listener namespace, lateness from its /metrics histogram, and Master_Down measured with the same daemon as backup of a master that loses its link (issue #7).',
     run: () => runHost([...TSX, 'bench/vrrp-jitter.ts', '--intervals', '100,1000', '--servers', '10000', '--window', '20'], 8 * 60_000),
+  },
+  {
+    id: 'metrics',
+    title: 'Metrics: /metrics scrape with 10,000 real servers',
+    what: 'The daemon as buildDaemon assembles it (memory backend, pools, reconciler, metrics endpoint; checks answered by an in-process fake prober) with 100 virtual services x 100 real servers, scraped by curl over loopback; the longest event-loop block in the daemon during each scrape, beside the same windows without a scrape.',
+    run: () => runHost([...TSX, 'bench/metrics-scrape.ts', '--services', '100', '--per-service', '100', '--scrapes', '10'], 5 * 60_000),
   },
   {
     id: 'reconcile',

@@ -163,10 +163,28 @@ export class PoolSet {
     return e ? this.weights(e).get(rs) : undefined;
   }
 
+  /** Every weight of one pool (real server id -> weight), computed once: weightOf per server is O(pool) each. */
+  weightsOf(vs: string): ReadonlyMap<string, number> | undefined {
+    const e = this.entries.get(vs);
+    return e ? this.weights(e) : undefined;
+  }
+
   private weights(e: Entry): Map<string, number> {
     const out = new Map<string, number>();
     for (const d of e.pool.desired()) if (!d.sorry) out.set(d.id, d.weight);
     for (const [rs, w] of e.pins) out.set(rs, w);
+    return out;
+  }
+
+  /** The pool status of each real server of one virtual service (read-only view, no copy), or undefined. */
+  statusesOf(vs: string): ReadonlyMap<string, RealServerStatus> | undefined {
+    const e = this.entries.get(vs);
+    if (!e) return undefined;
+    const out = new Map<string, RealServerStatus>();
+    for (const id in e.pool.state.servers) {
+      const s = e.pool.state.servers[id];
+      if (s) out.set(id, s.status);
+    }
     return out;
   }
 

@@ -35,9 +35,23 @@ function copyDest(d: DestSpec): DestState {
   return out;
 }
 
+/** Copy of one destination for a dump (plain data: no structuredClone per object, which costs at 10,000s). */
+function dumpDest(d: DestState, stats: boolean): DestState {
+  const out: DestState = { ...d };
+  if (stats && d.stats) out.stats = { ...d.stats };
+  else delete out.stats;
+  return out;
+}
+
+/** A service and its destinations indexed by destId (a Map keeps insertion order: dumps list them as added). */
+interface StoredService {
+  state: Omit<ServiceState, 'dests'>;
+  dests: Map<string, DestState>;
+}
+
 export class MemoryBackend implements IpvsBackend {
   readonly name = 'memory' as const;
-  private readonly services = new Map<string, ServiceState>();
+  private readonly services = new Map<string, StoredService>();
   private readonly schedulers: ReadonlySet<string>;
   private readonly fault: MemoryBackendOptions['fault'];
   private closed = false;
@@ -51,13 +65,13 @@ export class MemoryBackend implements IpvsBackend {
 
   dump(opts: DumpOptions = {}): Promise<ServiceState[]> {
     this.assertOpen('dump');
+    const stats = opts.stats === true;
     return Promise.resolve(
       [...this.services.values()].map((s) => {
-        const copy = structuredClone(s);
-        if (!opts.stats) {
-          delete copy.stats;
-          for (const d of copy.dests) delete d.stats;
-        }
+        const copy = structuredClone(s.state) as ServiceState;
+        if (!stats) delete copy.stats;
+        copy.dests = [];
+        for (const d of s.dests.values()) copy.dests.push(dumpDest(d, stats));
         return copy;
       }),
     );
@@ -87,8 +101,8 @@ export class MemoryBackend implements IpvsBackend {
     if (service && !targets[0]) return Promise.reject(new IpvsError({ op: 'zero' }, 'ESRCH', `ZERO ${serviceId(service)}: ESRCH`));
     for (const s of targets) {
       if (!s) continue;
-      s.stats = zeroStats();
-      for (const d of s.dests) d.stats = zeroStats();
+      s.state.stats = zeroStats();
+      for (const d of s.dests.values()) d.stats = zeroStats();
     }
     return Promise.resolve();
   }
@@ -105,7 +119,7 @@ export class MemoryBackend implements IpvsBackend {
 
   /** Test hook: pretend traffic arrived, so stats and connection counts read back non-zero. */
   setCounters(service: ServiceKey, dest: Pick<DestSpec, 'family' | 'address' | 'port'>, counters: Partial<Pick<DestState, 'activeConns' | 'inactiveConns' | 'persistConns'>> & { stats?: Stats }): void {
-    const d = this.services.get(serviceId(service))?.dests.find((x) => destId(x) === destId(dest));
+    const d = this.services.get(serviceId(service))?.dests.get(destId(dest));
     if (!d) throw new Error(`setCounters: no ${destId(dest)} on ${serviceId(service)}`);
     Object.assign(d, counters);
   }
@@ -120,11 +134,11 @@ export class MemoryBackend implements IpvsBackend {
         const id = serviceId(op.service.key);
         if (this.services.has(id)) return 'EEXIST';
         if (!this.schedulers.has(op.service.scheduler)) return 'ENOENT';
-        this.services.set(id, { ...structuredClone(op.service), dests: [], stats: zeroStats() });
+        this.services.set(id, { state: { ...structuredClone(op.service), stats: zeroStats() }, dests: new Map() });
         return undefined;
       }
       case 'edit-service': {
-        const svc = this.services.get(serviceId(op.service.key));
+        const svc = this.services.get(serviceId(op.service.key))?.state;
         if (!svc) return 'ESRCH';
         if (!this.schedulers.has(op.service.scheduler)) return 'ENOENT';
         svc.scheduler = op.service.scheduler;
@@ -141,23 +155,23 @@ export class MemoryBackend implements IpvsBackend {
       case 'del-dest': {
         const svc = this.services.get(serviceId(op.service));
         if (!svc) return 'ESRCH';
-        const index = svc.dests.findIndex((d) => destId(d) === destId(op.dest));
+        const key = destId(op.dest);
+        const current = svc.dests.get(key);
         if (op.op === 'del-dest') {
-          if (index < 0) return 'ENOENT';
-          svc.dests.splice(index, 1);
+          if (!current) return 'ENOENT';
+          svc.dests.delete(key);
           return undefined;
         }
         const d = op.dest;
         if (d.lowerThreshold > d.upperThreshold) return 'ERANGE'; // the kernel refuses it even with upper 0 (= no limit)
         if (d.family !== op.service.family && d.forwarding !== 'tunnel') return 'EINVAL';
         if (op.op === 'add-dest') {
-          if (index >= 0) return 'EEXIST';
-          svc.dests.push({ ...copyDest(d), stats: zeroStats() });
+          if (current) return 'EEXIST';
+          svc.dests.set(key, { ...copyDest(d), stats: zeroStats() });
           return undefined;
         }
-        const current = svc.dests[index];
         if (!current) return 'ENOENT';
-        svc.dests[index] = { ...copyDest(d), activeConns: current.activeConns, inactiveConns: current.inactiveConns, persistConns: current.persistConns, stats: current.stats ?? zeroStats() };
+        svc.dests.set(key, { ...copyDest(d), activeConns: current.activeConns, inactiveConns: current.inactiveConns, persistConns: current.persistConns, stats: current.stats ?? zeroStats() });
         return undefined;
       }
     }

@@ -191,7 +191,71 @@ function attachRealServers(
   fail: (source: string, err: unknown) => void,
 ): () => Promise<unknown> {
   const r = m.realServers;
-  // The three gauges are collected concurrently within one scrape; they share one read of the source.
+  // This source owns the real-server gauges now: event-driven values would be overwritten at every scrape.
+  r.eventDriven = false;
+  /**
+   * What the gauges hold per real server, so that a scrape only touches the series of servers whose state or
+   * weights changed (10,000 servers are 120,000 series; most scrapes change a handful).
+   */
+  interface Row {
+    vs: string;
+    rs: string;
+    up: number;
+    state: string;
+    weights: (number | undefined)[];
+    seen: number;
+  }
+  const rows = new Map<string, Row>();
+  let generation = 0;
+  const dropRow = (row: Row): void => {
+    r.up.remove({ virtual_server: row.vs, real_server: row.rs });
+    for (const state of REAL_SERVER_STATES) r.state.remove({ virtual_server: row.vs, real_server: row.rs, state });
+    for (const kind of WEIGHT_KINDS) r.weight.remove({ virtual_server: row.vs, real_server: row.rs, kind });
+  };
+  /** Brings the three gauges to `list` (undefined: the read failed, no series at all). */
+  const apply = (list: readonly RealServerSnapshot[] | undefined): void => {
+    if (!list || generation === 0) {
+      // A failed read leaves no stale series; the first read replaces whatever events set before it.
+      r.up.reset();
+      r.state.reset();
+      r.weight.reset();
+      rows.clear();
+      if (!list) return;
+    }
+    const gen = ++generation;
+    for (const s of list) {
+      const { virtualServer: vs, realServer: rs } = s;
+      const key = checkTargetKey(vs, rs);
+      let row = rows.get(key);
+      if (!row) rows.set(key, (row = { vs, rs, up: -1, state: '', weights: WEIGHT_KINDS.map(() => undefined), seen: gen }));
+      row.seen = gen;
+      const up = (s.health !== undefined ? s.health === 'up' : healthUpOf(s.state)) ? 1 : 0;
+      if (row.up !== up) {
+        r.up.setValues([vs, rs], up);
+        row.up = up;
+      }
+      const current = realServerStateLabel(s.state);
+      if (row.state !== current) {
+        for (const state of REAL_SERVER_STATES) r.state.setValues([vs, rs, state], state === current ? 1 : 0);
+        row.state = current;
+      }
+      WEIGHT_KINDS.forEach((kind, i) => {
+        const given = s.weights?.[kind];
+        const w = given !== undefined && Number.isFinite(given) ? given : undefined;
+        if (Object.is(row.weights[i], w)) return;
+        if (w === undefined) r.weight.remove({ virtual_server: vs, real_server: rs, kind });
+        else r.weight.setValues([vs, rs, kind], w);
+        row.weights[i] = w;
+      });
+    }
+    for (const [key, row] of rows) {
+      if (row.seen === gen) continue;
+      rows.delete(key);
+      dropRow(row);
+    }
+  };
+  // The gauges are collected concurrently within one scrape (and concurrent scrapes overlap); they share one
+  // read of the source, applied once.
   let inFlight: Promise<readonly RealServerSnapshot[] | undefined> | undefined;
   const snapshot = (): Promise<readonly RealServerSnapshot[] | undefined> => {
     inFlight ??= withTimeout(Promise.resolve().then(source), timeoutMs, 'real servers')
@@ -199,43 +263,30 @@ function attachRealServers(
         fail('real_servers', err);
         return undefined;
       })
+      .then((list) => {
+        try {
+          apply(list);
+        } catch (err) {
+          fail('real_servers', err);
+          apply(undefined);
+          return undefined;
+        }
+        return list;
+      })
       .finally(() => {
         inFlight = undefined;
       });
     return inFlight;
   };
-  setCollect(r.up, async () => {
-    const list = await snapshot();
-    r.up.reset();
-    for (const s of list ?? []) {
-      const up = s.health !== undefined ? s.health === 'up' : healthUpOf(s.state);
-      r.up.set({ virtual_server: s.virtualServer, real_server: s.realServer }, up ? 1 : 0);
-    }
-  });
-  setCollect(r.state, async () => {
-    const list = await snapshot();
-    r.state.reset();
-    for (const s of list ?? []) {
-      setStateSet(r.state, { virtual_server: s.virtualServer, real_server: s.realServer }, REAL_SERVER_STATES, realServerStateLabel(s.state));
-    }
-  });
-  setCollect(r.weight, async () => {
-    const list = await snapshot();
-    r.weight.reset();
-    for (const s of list ?? []) {
-      for (const kind of WEIGHT_KINDS) {
-        const w = s.weights?.[kind];
-        if (w !== undefined && Number.isFinite(w)) r.weight.set({ virtual_server: s.virtualServer, real_server: s.realServer, kind }, w);
-      }
-    }
-  });
+  setCollect(r.up, async () => void (await snapshot()));
+  setCollect(r.state, async () => void (await snapshot()));
+  setCollect(r.weight, async () => void (await snapshot()));
   // Check-result counters of real servers that left the configuration are dropped, keeping cardinality bounded.
   setCollect(m.checks.results, async () => {
     const list = await snapshot();
     if (!list) return;
-    const present = new Set(list.map((s) => checkTargetKey(s.virtualServer, s.realServer)));
     for (const [key, t] of m.checks.targets) {
-      if (present.has(key)) continue;
+      if (rows.has(key)) continue;
       m.checks.targets.delete(key);
       for (const result of CHECK_RESULTS) m.checks.results.remove({ virtual_server: t.virtualServer, real_server: t.realServer, result });
     }

@@ -20,6 +20,8 @@ export function subscribeMetrics(bus: EventSource, metrics: Metrics): () => void
 }
 
 function setRealServer(m: Metrics, vs: string, rs: string, state: RealServerStateLabel, up?: boolean): void {
+  // A scrape-time source overwrites these at every scrape; its collector keeps them only in step with itself.
+  if (!m.realServers.eventDriven) return;
   const base = { virtual_server: vs, real_server: rs };
   setStateSet(m.realServers.state, base, REAL_SERVER_STATES, state);
   if (up !== undefined) m.realServers.up.set(base, up ? 1 : 0);

@@ -7,6 +7,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { VERSION } from '../version.js';
 import { LOOP_DELAY_STATS } from './labels.js';
+import { LvskeepRegistry, SeriesTable } from './table.js';
 
 export interface MetricsOptions {
   /** Reported in lvskeep_build_info; defaults to the package version. */
@@ -38,15 +39,19 @@ function createHandles(registry: Registry) {
       effectivePriority: new Gauge({ name: 'lvskeep_vrrp_effective_priority', help: 'VRRP priority after tracking adjustments (0..255).', labelNames: ['instance'] as const, registers }),
     },
     checks: {
-      results: new Counter({ name: 'lvskeep_check_results_total', help: 'Health check results (after retries), by outcome class.', labelNames: ['virtual_server', 'real_server', 'result'] as const, registers }),
+      // One series per real server and result: a SeriesTable (table.ts), not a prom-client Counter.
+      results: new SeriesTable({ name: 'lvskeep_check_results_total', help: 'Health check results (after retries), by outcome class.', type: 'counter', labelNames: ['virtual_server', 'real_server', 'result'] as const, registers }),
       duration: new Histogram({ name: 'lvskeep_check_duration_seconds', help: 'Health check duration (after retries).', labelNames: ['virtual_server', 'type'] as const, buckets: CHECK_BUCKETS, registers }),
       /** The (virtual server, real server) pairs that have result series, so that removed ones can be dropped. */
       targets: new Map<string, { virtualServer: string; realServer: string }>(),
     },
+    /** Series per real server (thousands): SeriesTables (table.ts), not prom-client Gauges. */
     realServers: {
-      up: new Gauge({ name: 'lvskeep_real_server_up', help: 'Health check verdict of a real server: 1 up, 0 down.', labelNames: ['virtual_server', 'real_server'] as const, registers }),
-      state: new Gauge({ name: 'lvskeep_real_server_state', help: 'Pool state of a real server: 1 for the current state, 0 for the others.', labelNames: ['virtual_server', 'real_server', 'state'] as const, registers }),
-      weight: new Gauge({ name: 'lvskeep_real_server_weight', help: 'Real server weight: configured, desired by lvskeep, and in the kernel table.', labelNames: ['virtual_server', 'real_server', 'kind'] as const, registers }),
+      up: new SeriesTable({ name: 'lvskeep_real_server_up', help: 'Health check verdict of a real server: 1 up, 0 down.', type: 'gauge', labelNames: ['virtual_server', 'real_server'] as const, registers }),
+      state: new SeriesTable({ name: 'lvskeep_real_server_state', help: 'Pool state of a real server: 1 for the current state, 0 for the others.', type: 'gauge', labelNames: ['virtual_server', 'real_server', 'state'] as const, registers }),
+      weight: new SeriesTable({ name: 'lvskeep_real_server_weight', help: 'Real server weight: configured, desired by lvskeep, and in the kernel table.', type: 'gauge', labelNames: ['virtual_server', 'real_server', 'kind'] as const, registers }),
+      /** False once a scrape-time source owns these series (collectors.ts): the event stream then leaves them alone. */
+      eventDriven: true as boolean,
     },
     ipvs: {
       operations: new Counter({ name: 'lvskeep_ipvs_operations_total', help: 'IPVS backend operations, by operation and result.', labelNames: ['op', 'result'] as const, registers }),
@@ -78,7 +83,7 @@ export interface Metrics extends MetricHandles {
 }
 
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
-  const registry = new Registry();
+  const registry: Registry = new LvskeepRegistry();
   const handles = createHandles(registry);
   handles.daemon.buildInfo.set({ version: opts.version ?? VERSION }, 1);
   for (const result of ['success', 'failure'] as const) handles.daemon.configReloads.inc({ result }, 0);
@@ -123,7 +128,7 @@ export function checkTargetKey(virtualServer: string, realServer: string): strin
  * prom-client calls a metric's `collect` at scrape time. It is a constructor option, but several of ours are
  * only known after construction (sources are attached later), so this sets it on the instance.
  */
-export function setCollect(metric: Counter<string> | Gauge<string> | Histogram<string>, collect: () => void | Promise<void>): void {
+export function setCollect(metric: Counter<string> | Gauge<string> | Histogram<string> | SeriesTable<string>, collect: () => void | Promise<void>): void {
   // `collect` is public in prom-client's implementation but not in its typings for instances.
   (metric as unknown as { collect?: () => void | Promise<void> }).collect = collect;
 }

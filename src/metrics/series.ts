@@ -2,16 +2,14 @@
  * Small helpers for the two series shapes used here: "state sets" (one series per possible state, 1 for the
  * current one, as node_exporter's systemd unit state does) and counters fed from cumulative readings.
  */
-import type { Gauge } from 'prom-client';
-
 /** Set `current` to 1 and every other state to 0 under the same base labels. */
-export function setStateSet<L extends string>(
-  gauge: Gauge<L | 'state'>,
-  base: Partial<Record<L, string>>,
+export function setStateSet(
+  gauge: { set(labels: Partial<Record<string, string>>, value: number): void },
+  base: Partial<Record<string, string>>,
   states: readonly string[],
   current: string,
 ): void {
-  for (const state of states) gauge.set({ ...base, state } as Partial<Record<L | 'state', string>>, state === current ? 1 : 0);
+  for (const state of states) gauge.set({ ...base, state }, state === current ? 1 : 0);
 }
 
 /**

@@ -252,7 +252,8 @@ export function decodeService(attrs: NlaSet): ServiceState {
 }
 
 /** One destination from a GET_DEST dump; `serviceFamily` is used when the kernel omits ADDR_FAMILY (before 4.x). */
-export function decodeDest(attrs: NlaSet, serviceFamily: Family): DestState {
+/** `stats: false` skips the counters (a reconcile pass reads 10,000s of destinations and never looks at them). */
+export function decodeDest(attrs: NlaSet, serviceFamily: Family, opts: { stats?: boolean } = {}): DestState {
   const d = attrs.nested(CmdAttr.DEST, 'DEST', DestAttr);
   if (!d) throw new NlaError(`${attrs.where}: DEST attribute missing`);
   const afNum = d.u16(DestAttr.ADDR_FAMILY);
@@ -285,6 +286,7 @@ export function decodeDest(attrs: NlaSet, serviceFamily: Family): DestState {
       dest.tunnelChecksum = f & TUN_CSUM_FLAGS.remcsum ? 'remcsum' : f & TUN_CSUM_FLAGS.csum ? 'csum' : 'nocsum';
     }
   }
+  if (opts.stats === false) return dest;
   const stats = decodeStats(d, DestAttr.STATS, DestAttr.STATS64);
   if (stats) dest.stats = stats;
   return dest;

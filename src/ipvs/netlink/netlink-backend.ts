@@ -140,7 +140,7 @@ export async function createNetlinkBackend(opts: NetlinkBackendOptions = {}): Pr
     // One after the other: a netlink socket runs one dump at a time (a second one gets EBUSY).
     for (const svc of services) {
       const what = `GET_DEST ${serviceId(svc.key)}`;
-      svc.dests = replyAttrs(await send(ipvsRequest.getDests(svc.key)), what).map((a) => decodeDest(a, svc.key.family));
+      svc.dests = replyAttrs(await send(ipvsRequest.getDests(svc.key)), what).map((a) => decodeDest(a, svc.key.family, { stats: withStats }));
       if (!withStats) {
         delete svc.stats;
         for (const d of svc.dests) delete d.stats;
