@@ -38,15 +38,226 @@ function errCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** What the probes of one checker (one real server) share. One class for every checker, so undici's calls into it stay monomorphic. */
+class HttpChecker {
+  readonly sockets = new Set<Socket>();
+  /** TCP connected but TLS not yet done (https only): names the phase when the total deadline hits. */
+  handshaking = false;
+  /** Fails the connect in progress (our timer, or the probe's deadline); undefined when none is. */
+  failConnect: ((err: Error) => void) | undefined = undefined;
+  /** Responses completed on the newest connection: above 0, a request on it is on a reused connection. */
+  servedOnSocket = 0;
+  client: Client | undefined = undefined;
+  /** The newest probe; a new probe cuts what it left unread. */
+  current: Attempt | undefined = undefined;
+  closed = false;
+  clientOptions!: Client.Options;
+
+  constructor(
+    readonly spec: HttpCheckSpec,
+    readonly origin: string,
+    readonly timeoutMs: number,
+    readonly maxBody: number,
+    readonly reuse: boolean,
+    readonly wantBody: boolean,
+    readonly regex: RegExp | undefined,
+    readonly requestOptions: Dispatcher.DispatchOptions,
+  ) {}
+
+  dispatch(attempt: Attempt): void {
+    this.client ??= new Client(this.origin, this.clientOptions);
+    this.client.dispatch(this.requestOptions, attempt);
+  }
+
+  destroySockets(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** Close the connection (and any connect in progress); the Client stays and reconnects on the next request. */
+  dropConnection(err: Error): void {
+    this.failConnect?.(err);
+    this.destroySockets();
+  }
+
+  /** Throw the Client away (its queue with it); the next probe makes a new one. For the rare paths only. */
+  dropClient(err: Error): void {
+    this.dropConnection(err);
+    const c = this.client;
+    this.client = undefined;
+    c?.destroy(err).catch(() => undefined);
+  }
+}
+
+const ONCE = { once: true } as const;
+
+function attemptDeadline(attempt: Attempt): void {
+  attempt.onDeadline();
+}
+
+/** One probe: the undici dispatch handler (legacy callback form), the deadline, the verdict. */
+class Attempt implements Dispatcher.DispatchHandler {
+  readonly start = performance.now();
+  phase: Phase = 'connect';
+  status = 0;
+  settled = false;
+  /** undici finished with the request (complete or errored). */
+  ended = false;
+  /** Sent on a connection that had already served a response (reuse only). */
+  onReused = false;
+  retried = false;
+  received = 0;
+  truncated = false;
+  chunks: Buffer[] | undefined = undefined;
+  abortRequest: ((err?: Error) => void) | undefined = undefined;
+  timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly c: HttpChecker,
+    private readonly resolve: (r: ProbeResult) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.timer = setTimeout(attemptDeadline, c.timeoutMs, this);
+    signal?.addEventListener('abort', this, ONCE);
+    c.dispatch(this);
+  }
+
+  // --- undici handler callbacks (a stale attempt, already settled, only lets go of the connection) ---
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortRequest = abort;
+    this.phase = 'response';
+    this.onReused = this.c.reuse && this.c.servedOnSocket > 0;
+  }
+
+  onHeaders(statusCode: number): boolean {
+    if (statusCode < 200) return true; // 1xx: the final response follows
+    this.status = statusCode;
+    if (this.settled) return true;
+    if (!statusMatches(statusCode, this.c.spec.expect.status)) {
+      this.finish(false, `HTTP ${statusCode}`);
+    } else if (!this.c.wantBody) {
+      this.finish(true, `HTTP ${statusCode}`);
+    } else {
+      this.phase = 'body';
+      this.chunks = [];
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.settled || !this.chunks) return true;
+    const room = this.c.maxBody - this.received;
+    if (chunk.length > room) {
+      this.chunks.push(chunk.subarray(0, room));
+      this.received += room;
+      this.truncated = true;
+      this.judgeBody(); // enough read: the rest is cut off by the deadline or the next probe (pausing undici's parser here trips its asserts)
+      return true;
+    }
+    this.chunks.push(chunk);
+    this.received += chunk.length;
+    return true;
+  }
+
+  onComplete(): void {
+    this.ended = true;
+    this.c.servedOnSocket++;
+    // Fresh mode: close it here, before undici does. undici would destroy it with an InformationalError whose
+    // stack trace Node formats eagerly, which cost more than the rest of the response handling.
+    if (!this.c.reuse) this.c.destroySockets();
+    if (!this.settled) this.judgeBody();
+    else this.release();
+  }
+
+  onError(err: Error): void {
+    this.ended = true;
+    if (this.settled) return this.release();
+    if (this.onReused && !this.retried && this.phase === 'response' && STALE_CONNECTION_CODES.has(errCode(err) ?? '')) {
+      // The server closed the idle keep-alive connection as we sent: not a verdict, ask once on a fresh one.
+      this.retried = true;
+      this.onReused = false;
+      this.ended = false;
+      this.abortRequest = undefined;
+      this.phase = 'connect';
+      this.c.servedOnSocket = 0;
+      this.c.dispatch(this);
+      return;
+    }
+    if (errCode(err) === CONNECT_TIMEOUT_CODE) this.finish(false, err.message);
+    else this.finish(false, socketErrorReason(err));
+  }
+
+  // --- our side ---
+
+  /** The scheduler stopping (abort of the outer signal; an EventListener object, so no closure per probe). */
+  handleEvent(): void {
+    if (this.settled) return;
+    this.finish(false, STOPPING_REASON);
+    this.cut(new Error(STOPPING_REASON));
+  }
+
+  judgeBody(): void {
+    const verdict = bodyVerdict(Buffer.concat(this.chunks ?? []), this.truncated, this.c.spec.expect, this.c.regex);
+    this.chunks = undefined;
+    if (verdict) this.finish(false, verdict);
+    else this.finish(true, `HTTP ${this.status}`);
+  }
+
+  onDeadline(): void {
+    if (this.settled) return this.cut(new Error('response not needed'));
+    const ms = this.c.spec.timeoutMs;
+    let reason: string;
+    if (this.phase === 'connect') reason = `${this.c.handshaking ? 'TLS handshake timeout' : 'connect timeout'} after ${ms} ms`;
+    else if (this.phase === 'response') reason = `timeout after ${ms} ms waiting for response headers`;
+    else reason = `timeout after ${ms} ms reading body (${this.received} bytes received)`;
+    this.finish(false, reason);
+    this.cut(new Error(reason));
+  }
+
+  /**
+   * Resolve the probe once. When undici is not done with the response (a verdict on the status alone, a
+   * capped body), the deadline timer keeps running and cuts the rest off, unless it ends first or the next
+   * probe of this checker starts (which cuts it at once).
+   */
+  finish(ok: boolean, reason: string): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.signal?.removeEventListener('abort', this);
+    this.resolve({ ok, latencyMs: elapsedSince(this.start), reason });
+    if (this.ended) this.release();
+    else if (this.c.reuse && !ok) this.cut(new Error(reason)); // a failure closes a reused connection at once
+  }
+
+  /** Settled and ended: stop the timer; a reused connection stays open only after a good response. */
+  release(): void {
+    clearTimeout(this.timer);
+    if (this.c.reuse && !this.goodStatus()) this.c.destroySockets();
+  }
+
+  goodStatus(): boolean {
+    return this.status >= 200 && statusMatches(this.status, this.c.spec.expect.status);
+  }
+
+  /** End this request and its connection now (a request not yet on a connection: the whole Client). */
+  cut(err: Error): void {
+    clearTimeout(this.timer);
+    if (this.ended) return;
+    this.ended = true;
+    if (this.abortRequest) {
+      this.abortRequest(err);
+      this.c.dropConnection(err);
+    } else {
+      this.c.dropClient(err);
+    }
+  }
+}
+
 export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prober {
   const endpoint = spec.connect ?? { address: target.address, port: target.port };
   const scheme = spec.type === 'https' ? 'https' : 'http';
-  const origin = `${scheme}://${urlHost(endpoint.address)}:${endpoint.port}`;
   const connectTimeoutMs = Math.min(spec.connectTimeoutMs ?? spec.timeoutMs, spec.timeoutMs);
   const timeoutMs = Math.max(1, spec.timeoutMs);
-  const maxBody = spec.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const reuse = spec.reuseConnection === true;
-  const wantBody = needsBody(spec.expect);
   let regex: RegExp | undefined;
   try {
     regex = spec.expect.bodyRegex !== undefined ? new RegExp(spec.expect.bodyRegex) : undefined;
@@ -54,13 +265,28 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
     throw new Error(`${spec.type} check of ${target.address}:${target.port}: expect.bodyRegex: ${(err as Error).message}`);
   }
   const servername = spec.type === 'https' ? sniFor(spec) : undefined;
-  const sockets = new Set<Socket>();
-  /** TCP connected but TLS not yet done (https only): names the phase when the total deadline hits. */
-  let handshaking = false;
-  /** Fails the connect in progress (our timer, or the probe's deadline); undefined when none is. */
-  let failConnect: ((err: Error) => void) | undefined;
-  /** Responses completed on the newest connection: above 0, a request on it is on a reused connection. */
-  let servedOnSocket = 0;
+  const headers: Record<string, string> = { ...spec.headers, 'user-agent': spec.headers['user-agent'] ?? 'lvskeep-health' };
+  if (spec.host) headers.host = spec.host;
+  // One options object for every request of this checker (undici copies what it needs).
+  const requestOptions: Dispatcher.DispatchOptions = {
+    path: spec.path,
+    method: spec.method as Dispatcher.HttpMethod,
+    headers,
+    reset: !reuse, // fresh mode: `connection: close`, and undici drops the socket after this response
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    ...(servername ? { servername } : {}),
+  };
+  const c = new HttpChecker(
+    spec,
+    `${scheme}://${urlHost(endpoint.address)}:${endpoint.port}`,
+    timeoutMs,
+    spec.maxBodyBytes ?? DEFAULT_MAX_BODY,
+    reuse,
+    needsBody(spec.expect),
+    regex,
+    requestOptions,
+  );
 
   const base = buildConnector({
     timeout: 0, // disabled: undici's coarse connect timer is replaced by the exact one below
@@ -82,30 +308,30 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
         return;
       }
       settled = true;
-      failConnect = undefined;
-      handshaking = false;
-      if (args[0] === null) servedOnSocket = 0;
+      c.failConnect = undefined;
+      c.handshaking = false;
+      if (args[0] === null) c.servedOnSocket = 0;
       callback(...args);
     });
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    c.sockets.add(socket);
+    socket.once('close', () => c.sockets.delete(socket));
     // For https the connector settles after the TLS handshake; tell a silent TLS peer from an unanswered SYN.
     let tcpUp = false;
     if (spec.type === 'https') {
       socket.once('connect', () => {
         tcpUp = true;
-        handshaking = true;
+        c.handshaking = true;
       });
     }
     const fail = (err: Error): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      failConnect = undefined;
+      c.failConnect = undefined;
       socket.destroy();
       callback(err, null);
     };
-    failConnect = fail;
+    c.failConnect = fail;
     const timer = setTimeout(() => {
       const what = tcpUp ? 'TLS handshake timeout' : 'connect timeout';
       fail(Object.assign(new Error(`${what} after ${connectTimeoutMs} ms`), { code: CONNECT_TIMEOUT_CODE }));
@@ -114,7 +340,7 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
 
   // Idle keep-alive connections (reuse only) live a little over one interval unless the server says shorter.
   const idleMs = Math.max(4000, 2 * spec.intervalMs + timeoutMs);
-  const clientOptions: Client.Options = {
+  c.clientOptions = {
     connect,
     pipelining: 1,
     headersTimeout: 0, // our deadline covers headers and body
@@ -124,219 +350,30 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
     // The server's Keep-Alive hint minus 1 s: a close racing our request is retried once, not a failure.
     keepAliveTimeoutThreshold: 1000,
   };
-  let client: Client | undefined;
-  const headers: Record<string, string> = { ...spec.headers, 'user-agent': spec.headers['user-agent'] ?? 'lvskeep-health' };
-  if (spec.host) headers.host = spec.host;
-  // One options object for every request of this checker (undici copies what it needs).
-  const requestOptions: Dispatcher.DispatchOptions = {
-    path: spec.path,
-    method: spec.method as Dispatcher.HttpMethod,
-    headers,
-    reset: !reuse, // fresh mode: `connection: close`, and undici drops the socket after this response
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    ...(servername ? { servername } : {}),
-  };
-  let closed = false;
-  let current: Attempt | undefined;
-
-  /** Close the connection (and any connect in progress); the Client stays and reconnects on the next request. */
-  function dropConnection(err: Error): void {
-    failConnect?.(err);
-    for (const s of sockets) s.destroy();
-  }
-
-  /** Throw the Client away (its queue with it); the next probe makes a new one. For the rare paths only. */
-  function dropClient(err: Error): void {
-    dropConnection(err);
-    const c = client;
-    client = undefined;
-    c?.destroy(err).catch(() => undefined);
-  }
-
-  /** One probe: the undici dispatch handler (legacy callback form), the deadline, the verdict. */
-  class Attempt implements Dispatcher.DispatchHandler {
-    readonly start = performance.now();
-    phase: Phase = 'connect';
-    status = 0;
-    settled = false;
-    /** undici finished with the request (complete or errored). */
-    ended = false;
-    /** Sent on a connection that had already served a response (reuse only). */
-    onReused = false;
-    retried = false;
-    received = 0;
-    truncated = false;
-    chunks: Buffer[] | undefined;
-    abortRequest: ((err?: Error) => void) | undefined;
-    timer: NodeJS.Timeout;
-
-    constructor(
-      private readonly resolve: (r: ProbeResult) => void,
-      private readonly signal: AbortSignal | undefined,
-    ) {
-      this.timer = setTimeout(this.onDeadline, timeoutMs);
-      signal?.addEventListener('abort', this.onStop, { once: true });
-      this.dispatch();
-    }
-
-    dispatch(): void {
-      client ??= new Client(origin, clientOptions);
-      client.dispatch(requestOptions, this);
-    }
-
-    // --- undici handler callbacks (a stale attempt, already settled, only lets go of the connection) ---
-
-    onConnect(abort: (err?: Error) => void): void {
-      this.abortRequest = abort;
-      this.phase = 'response';
-      this.onReused = reuse && servedOnSocket > 0;
-    }
-
-    onHeaders(statusCode: number): boolean {
-      if (statusCode < 200) return true; // 1xx: the final response follows
-      this.status = statusCode;
-      if (this.settled) return true;
-      if (!statusMatches(statusCode, spec.expect.status)) {
-        this.finish(false, `HTTP ${statusCode}`);
-      } else if (!wantBody) {
-        this.finish(true, `HTTP ${statusCode}`);
-      } else {
-        this.phase = 'body';
-        this.chunks = [];
-      }
-      return true;
-    }
-
-    onData(chunk: Buffer): boolean {
-      if (this.settled || !this.chunks) return true;
-      const room = maxBody - this.received;
-      if (chunk.length > room) {
-        this.chunks.push(chunk.subarray(0, room));
-        this.received += room;
-        this.truncated = true;
-        this.judgeBody(); // enough read: the rest is cut off by the deadline or the next probe (pausing undici's parser here trips its asserts)
-        return true;
-      }
-      this.chunks.push(chunk);
-      this.received += chunk.length;
-      return true;
-    }
-
-    onComplete(): void {
-      this.ended = true;
-      servedOnSocket++;
-      // Fresh mode: close it here, before undici does. undici would destroy it with an InformationalError whose
-      // stack trace Node formats eagerly, which cost more than the rest of the response handling.
-      if (!reuse) for (const s of sockets) s.destroy();
-      if (!this.settled) this.judgeBody();
-      else this.release();
-    }
-
-    onError(err: Error): void {
-      this.ended = true;
-      if (this.settled) return this.release();
-      if (this.onReused && !this.retried && this.phase === 'response' && STALE_CONNECTION_CODES.has(errCode(err) ?? '')) {
-        // The server closed the idle keep-alive connection as we sent: not a verdict, ask once on a fresh one.
-        this.retried = true;
-        this.onReused = false;
-        this.ended = false;
-        this.abortRequest = undefined;
-        this.phase = 'connect';
-        servedOnSocket = 0;
-        this.dispatch();
-        return;
-      }
-      if (errCode(err) === CONNECT_TIMEOUT_CODE) this.finish(false, err.message);
-      else this.finish(false, socketErrorReason(err));
-    }
-
-    // --- our side ---
-
-    judgeBody(): void {
-      const verdict = bodyVerdict(Buffer.concat(this.chunks ?? []), this.truncated, spec.expect, regex);
-      this.chunks = undefined;
-      if (verdict) this.finish(false, verdict);
-      else this.finish(true, `HTTP ${this.status}`);
-    }
-
-    readonly onDeadline = (): void => {
-      if (this.settled) return this.cut(new Error('response not needed'));
-      let reason: string;
-      if (this.phase === 'connect') reason = `${handshaking ? 'TLS handshake timeout' : 'connect timeout'} after ${spec.timeoutMs} ms`;
-      else if (this.phase === 'response') reason = `timeout after ${spec.timeoutMs} ms waiting for response headers`;
-      else reason = `timeout after ${spec.timeoutMs} ms reading body (${this.received} bytes received)`;
-      this.finish(false, reason);
-      this.cut(new Error(reason));
-    };
-
-    readonly onStop = (): void => {
-      if (this.settled) return;
-      this.finish(false, STOPPING_REASON);
-      this.cut(new Error(STOPPING_REASON));
-    };
-
-    /**
-     * Resolve the probe once. When undici is not done with the response (a verdict on the status alone, a
-     * capped body), the deadline timer keeps running and cuts the rest off, unless it ends first or the next
-     * probe of this checker starts (which cuts it at once).
-     */
-    finish(ok: boolean, reason: string): void {
-      if (this.settled) return;
-      this.settled = true;
-      this.signal?.removeEventListener('abort', this.onStop);
-      this.resolve({ ok, latencyMs: elapsedSince(this.start), reason });
-      if (this.ended) this.release();
-      else if (reuse && !ok) this.cut(new Error(reason)); // a failure closes a reused connection at once
-    }
-
-    /** Settled and ended: stop the timer; a reused connection stays open only after a good response. */
-    release(): void {
-      clearTimeout(this.timer);
-      if (reuse && !this.goodStatus()) for (const s of sockets) s.destroy();
-    }
-
-    goodStatus(): boolean {
-      return this.status >= 200 && statusMatches(this.status, spec.expect.status);
-    }
-
-    /** End this request and its connection now (a request not yet on a connection: the whole Client). */
-    cut(err: Error): void {
-      clearTimeout(this.timer);
-      if (this.ended) return;
-      this.ended = true;
-      if (this.abortRequest) {
-        this.abortRequest(err);
-        dropConnection(err);
-      } else {
-        dropClient(err);
-      }
-    }
-  }
 
   function probe(signal?: AbortSignal): Promise<ProbeResult> {
-    if (closed) return Promise.resolve({ ok: false, latencyMs: 0, reason: 'checker closed' });
+    if (c.closed) return Promise.resolve({ ok: false, latencyMs: 0, reason: 'checker closed' });
     if (signal?.aborted) return Promise.resolve({ ok: false, latencyMs: 0, reason: STOPPING_REASON });
-    handshaking = false;
-    current?.cut(new Error('response not needed')); // what the previous probe left unread goes now
+    c.handshaking = false;
+    c.current?.cut(new Error('response not needed')); // what the previous probe left unread goes now
     return new Promise<ProbeResult>((resolve) => {
-      current = new Attempt(resolve, signal);
+      c.current = new Attempt(c, resolve, signal);
     });
   }
 
   return {
     probe,
     close: async () => {
-      if (closed) return;
-      closed = true;
+      if (c.closed) return;
+      c.closed = true;
       const err = new Error('checker closed');
-      if (current) {
-        current.finish(false, 'checker closed');
-        current.cut(err);
+      if (c.current) {
+        c.current.finish(false, 'checker closed');
+        c.current.cut(err);
       }
-      const c = client;
-      dropClient(err);
-      await c?.destroy(err).catch(() => undefined);
+      const client = c.client;
+      c.dropClient(err);
+      await client?.destroy(err).catch(() => undefined);
     },
   };
 }
