@@ -109,6 +109,20 @@ describe('http checker', () => {
     expect(r.latencyMs).toBeLessThan(500);
   });
 
+  it('the next probe cuts what the previous one left unread, then succeeds; close() leaves nothing open', async () => {
+    for (const reuseConnection of [false, true]) {
+      const p = prober(spec({ path: '/trickle', timeoutMs: 1500, reuseConnection }), server.port);
+      for (let i = 0; i < 3; i++) {
+        const r = await p.probe();
+        expect(r).toMatchObject({ ok: true, reason: 'HTTP 200' });
+        expect(r.latencyMs).toBeLessThan(500);
+      }
+      await p.close();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(server.open()).toBe(0);
+    }
+  });
+
   it('a connection closed before the response', async () => {
     expect(await prober(spec({ path: '/close' }), server.port).probe()).toMatchObject({ ok: false, reason: 'connection closed by server before a complete response' });
   });
