@@ -355,7 +355,9 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
     if (c.closed) return Promise.resolve({ ok: false, latencyMs: 0, reason: 'checker closed' });
     if (signal?.aborted) return Promise.resolve({ ok: false, latencyMs: 0, reason: STOPPING_REASON });
     c.handshaking = false;
-    c.current?.cut(new Error('response not needed')); // what the previous probe left unread goes now
+    // What the previous probe left unread goes now. A previous probe still running (a caller not waiting for it)
+    // keeps going: this one queues behind it on the connection.
+    if (c.current?.settled) c.current.cut(new Error('response not needed'));
     return new Promise<ProbeResult>((resolve) => {
       c.current = new Attempt(c, resolve, signal);
     });

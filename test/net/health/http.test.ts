@@ -123,6 +123,14 @@ describe('http checker', () => {
     }
   });
 
+  it('two probes at once on one checker both get their answer, one after the other', async () => {
+    for (const reuseConnection of [false, true]) {
+      const p = prober(spec({ reuseConnection }), server.port);
+      const rs = await Promise.all([p.probe(), p.probe(), p.probe()]);
+      expect(rs.map((r) => r.reason)).toEqual(['HTTP 200', 'HTTP 200', 'HTTP 200']);
+    }
+  });
+
   it('a connection closed before the response', async () => {
     expect(await prober(spec({ path: '/close' }), server.port).probe()).toMatchObject({ ok: false, reason: 'connection closed by server before a complete response' });
   });
