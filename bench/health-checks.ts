@@ -2,9 +2,11 @@
  * Health-check load benchmark: HTTP and TCP checks through the real scheduler and checkers against local
  * servers on loopback. The servers run in a child process so the CPU measured here is the checker's alone.
  *
- *   npx tsx bench/health-checks.ts [--seconds 5] [--rates 1000,4000] [--servers 10000] [--checks tcp,http]
+ *   npx tsx bench/health-checks.ts [--seconds 5] [--rates 1000,4000] [--servers 10000] [--checks tcp,http,http-reuse]
  *
  * --rates: N checks at 1 s against one loopback server (same target each time).
+ * --checks: http opens a fresh connection per check (the default, keepalived's way); http-reuse is the same
+ * check with reuse_connection: true (one keep-alive connection per real server).
  * --servers: the issue's target load, N distinct real servers at 1 s each (N checks per second), spread over
  * 127.0.x.y addresses x listener ports; the listeners are bound to the wildcard address, so this mode refuses
  * to run outside a private network namespace.
@@ -20,6 +22,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { HealthMonitor } from '../src/health/monitor.js';
 import type { CheckSpec, CommonCheckSpec } from '../src/health/types.js';
 import { inPrivateNetns } from './lib.js';
+
+// tsx turns source maps on; the daemon runs compiled JavaScript without them. Stack traces of errors made per
+// check (Node formats some eagerly) cost several times more with them, which is not what production pays.
+process.setSourceMapsEnabled(false);
 
 const MAX_SECONDS = 30;
 const MAX_CHECKS = 20_000;
@@ -54,7 +60,7 @@ const SERVER_CODE = `
   (async () => {
     for (let i = 0; i < count; i++) {
       const h = http.createServer((req, res) => res.end('ok\\n'));
-      h.keepAliveTimeout = 1000;
+      h.keepAliveTimeout = 5000; // node's default; the fresh-connection checks send connection: close anyway
       const t = net.createServer((s) => { s.on('error', () => {}); s.end(); });
       await listen(h, 'http');
       await listen(t, 'tcp');
@@ -126,12 +132,16 @@ function processCpuMs(pid: number | undefined): number {
   }
 }
 
-async function run(kind: 'http' | 'tcp', rate: number, targetOf: (i: number) => { address: string; port: number }, distinct: boolean, measureSeconds: number, serverPid: number | undefined): Promise<Row> {
+type Kind = 'tcp' | 'http' | 'http-reuse';
+
+async function run(kind: Kind, rate: number, targetOf: (i: number) => { address: string; port: number }, distinct: boolean, measureSeconds: number, serverPid: number | undefined): Promise<Row> {
   // N checks at a 1 s interval give N checks per second.
   const checks = Math.min(rate, MAX_CHECKS);
   const common: CommonCheckSpec = { intervalMs: 1000, timeoutMs: 2000, rise: 1, fall: 1, retries: 0, retryDelayMs: 0, assume: 'down', jitterPercent: 5 };
   const spec: CheckSpec =
-    kind === 'http' ? { ...common, type: 'http', method: 'GET', path: '/', expect: { status: [] }, headers: {} } : { ...common, type: 'tcp' };
+    kind === 'tcp'
+      ? { ...common, type: 'tcp' }
+      : { ...common, type: 'http', method: 'GET', path: '/', expect: { status: [] }, headers: {}, ...(kind === 'http-reuse' ? { reuseConnection: true } : {}) };
   let done = 0;
   let failures = 0;
   let counting = false;
@@ -204,9 +214,9 @@ function table(rows: Row[]): string {
 }
 
 async function main(): Promise<void> {
-  const kinds = arg('checks', 'tcp,http')
+  const kinds = arg('checks', 'tcp,http,http-reuse')
     .split(',')
-    .filter((k): k is 'tcp' | 'http' => k === 'tcp' || k === 'http');
+    .filter((k): k is Kind => k === 'tcp' || k === 'http' || k === 'http-reuse');
   if (spreadServers.length > 0 && !inPrivateNetns()) {
     // The spread listeners are bound to 0.0.0.0 so that one port serves every 127.0.x.y address.
     console.error('health-checks bench: --servers binds wildcard listeners; run it in a private network namespace (unshare --net)');
@@ -217,7 +227,7 @@ async function main(): Promise<void> {
   const single = await startServers('127.0.0.1', 1);
   try {
     for (const kind of kinds) {
-      for (const rate of rates) rows.push(await run(kind, rate, () => ({ address: '127.0.0.1', port: single[kind][0] ?? 0 }), false, seconds, single.child.pid));
+      for (const rate of rates) rows.push(await run(kind, rate, () => ({ address: '127.0.0.1', port: single[kind === 'tcp' ? 'tcp' : 'http'][0] ?? 0 }), false, seconds, single.child.pid));
     }
   } finally {
     stopServers(single);
@@ -226,14 +236,15 @@ async function main(): Promise<void> {
     const spread = await startServers('0.0.0.0', SPREAD_PORTS);
     try {
       for (const kind of kinds) {
-        for (const n of spreadServers) rows.push(await run(kind, n, (i) => spreadTarget(i, spread[kind]), true, Math.min(seconds, SPREAD_MAX_SECONDS), spread.child.pid));
+        for (const n of spreadServers) rows.push(await run(kind, n, (i) => spreadTarget(i, spread[kind === 'tcp' ? 'tcp' : 'http']), true, Math.min(seconds, SPREAD_MAX_SECONDS), spread.child.pid));
       }
     } finally {
       stopServers(spread);
     }
   }
   const load = loadavg().map((l) => l.toFixed(1)).join(' ');
-  console.log(`health checks on loopback, ${seconds} s per run, node ${process.version}, CPU of the checker process only`);
+  console.log(`health checks on loopback, ${seconds} s per run, node ${process.version}, CPU of the checker process only (source maps off, as in the daemon)`);
+  if (kinds.includes('http-reuse')) console.log('http: a fresh connection per check (default); http-reuse: reuse_connection: true, one keep-alive connection per real server');
   console.log(`${availableParallelism()} CPUs, load average ${load} (other work on the machine skews lag and CPU figures)`);
   if (spreadServers.length > 0) {
     console.log(
@@ -242,6 +253,10 @@ async function main(): Promise<void> {
     );
   }
   console.log(table(rows));
+  const serverBound = rows.filter((r) => r.serverCpuPercent >= 85 && r.done < r.target * 0.98);
+  if (serverBound.length > 0) {
+    console.log(`note: the servers' process used >= 85 % of a core in ${serverBound.map((r) => `${r.check} x ${r.servers}`).join(', ')}: there the servers, not the checker, may limit done/s`);
+  }
 }
 
 main().catch((err: unknown) => {

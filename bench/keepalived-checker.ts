@@ -102,6 +102,7 @@ function outer(): number {
 // The lvskeep side: the daemon's wiring on the netlink backend, from a config file; runs until stdin ends.
 
 async function lvskeepChild(configPath: string): Promise<void> {
+  process.setSourceMapsEnabled(false); // tsx turns them on; the installed daemon runs compiled code without them
   const { loadConfigFile } = await import('../src/config/load.js');
   const { buildDaemon } = await import('../src/daemon/build.js');
   const { openIpvsBackend } = await import('../src/daemon/ipvs-backend.js');

@@ -51,7 +51,7 @@ const BENCHES: Bench[] = [
   {
     id: 'health',
     title: 'Health checks: throughput, CPU and event-loop lag',
-    what: 'HTTP and TCP checks through the real scheduler and checkers against local servers on loopback (issue: health checks).',
+    what: 'HTTP and TCP checks through the real scheduler and checkers against local servers on loopback (issue: health checks). `http`: a fresh connection per check (the default); `http-reuse`: `reuse_connection: true`.',
     run: () =>
       runHost(['unshare', '--net', '--', 'sh', '-c', `ip link set lo up && exec ${TSX.join(' ')} bench/health-checks.ts --seconds 5 --rates 1000,4000 --servers 10000`], 10 * 60_000),
   },

@@ -71,6 +71,7 @@ const httpKeys = {
   host: text('a host name').optional(),
   expect: httpExpect,
   headers: stringMap().optional(),
+  reuse_connection: bool().default(false),
 };
 
 const tls = z

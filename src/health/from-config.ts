@@ -62,6 +62,7 @@ export function checkSpecOf(vs: VirtualServerConfig, rs: RealServerConfig, check
         headers: { ...(check.headers ?? {}) },
       };
       if (check.host !== undefined) spec.host = check.host;
+      if (check.reuse_connection) spec.reuseConnection = true;
       if (check.expect.body !== undefined) spec.expect.bodyRegex = check.expect.body;
       if (check.expect.digest !== undefined) spec.expect.digest = check.expect.digest;
       if (check.type === 'https') {

@@ -1,37 +1,26 @@
 /**
- * HTTP/HTTPS checker on undici. One Agent per checker; every probe closes its connection (a health check must
- * open a fresh connection each time, and a keep-alive socket per real server would pile up on thousands of
- * checks). The connect deadline and the total deadline are our own timers, so a server that trickles bytes
- * cannot stretch a probe past `timeoutMs`.
+ * HTTP/HTTPS checker on undici. One undici `Client` per checker (per real server), reused across probes; each
+ * probe is one request dispatched with a small handler object (no response stream, no promise chain inside
+ * undici). By default every probe opens a fresh connection and the request carries `connection: close`, so
+ * undici drops the socket after the response (keepalived's semantics: the accept path is exercised each time).
+ * With `reuseConnection` the Client keeps one keep-alive connection and reuses it; a failure or timeout closes
+ * it, and a reused connection the server closed before answering is retried once on a fresh one.
+ * The connect deadline and the total deadline are our own timers, so a server that trickles bytes cannot
+ * stretch a probe past `timeoutMs`.
  */
 import { isIP, type Socket } from 'node:net';
-import type { Readable } from 'node:stream';
-import { Agent, buildConnector } from 'undici';
-import { startDeadline, elapsedSince, STOPPING_REASON } from './deadline.js';
+import { buildConnector, Client, type Dispatcher } from 'undici';
+import { elapsedSince, STOPPING_REASON } from './deadline.js';
 import { bodyVerdict, needsBody, statusMatches } from './expect.js';
 import { socketErrorReason } from './reasons.js';
 import type { CheckTarget, HttpCheckSpec, Prober, ProbeResult } from './types.js';
 
 const DEFAULT_MAX_BODY = 64 * 1024;
 const CONNECT_TIMEOUT_CODE = 'LVSKEEP_CONNECT_TIMEOUT';
+/** Errors that mean a reused keep-alive connection was closed by the server under us (not a verdict on it). */
+const STALE_CONNECTION_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
 
 type Phase = 'connect' | 'response' | 'body';
-
-/**
- * Let go of a response body we do not need. Destroying an unfinished undici body creates (and stack-traces)
- * a RequestAbortedError, which dominated CPU per check in the benchmark; a small health response has
- * usually arrived whole with its headers, so give it one turn to end and destroy it only if it has not.
- */
-async function discard(body: Readable): Promise<void> {
-  body.on('error', () => undefined); // an unfinished body emits an abort error when destroyed; expected here
-  if (!body.readableEnded) {
-    const ended = new Promise<boolean>((resolve) => body.once('end', () => resolve(true)));
-    body.resume();
-    const finished = await Promise.race([ended, new Promise<boolean>((resolve) => setImmediate(() => resolve(false)))]);
-    if (finished) return;
-  }
-  body.destroy();
-}
 
 function urlHost(address: string): string {
   return isIP(address) === 6 ? `[${address}]` : address;
@@ -44,12 +33,231 @@ function sniFor(spec: HttpCheckSpec): string | undefined {
   return host && isIP(host) === 0 ? host : undefined;
 }
 
+function errCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** What the probes of one checker (one real server) share. One class for every checker, so undici's calls into it stay monomorphic. */
+class HttpChecker {
+  readonly sockets = new Set<Socket>();
+  /** TCP connected but TLS not yet done (https only): names the phase when the total deadline hits. */
+  handshaking = false;
+  /** Fails the connect in progress (our timer, or the probe's deadline); undefined when none is. */
+  failConnect: ((err: Error) => void) | undefined = undefined;
+  /** Responses completed on the newest connection: above 0, a request on it is on a reused connection. */
+  servedOnSocket = 0;
+  client: Client | undefined = undefined;
+  /** The newest probe; a new probe cuts what it left unread. */
+  current: Attempt | undefined = undefined;
+  closed = false;
+  clientOptions!: Client.Options;
+
+  constructor(
+    readonly spec: HttpCheckSpec,
+    readonly origin: string,
+    readonly timeoutMs: number,
+    readonly maxBody: number,
+    readonly reuse: boolean,
+    readonly wantBody: boolean,
+    readonly regex: RegExp | undefined,
+    readonly requestOptions: Dispatcher.DispatchOptions,
+  ) {}
+
+  dispatch(attempt: Attempt): void {
+    this.client ??= new Client(this.origin, this.clientOptions);
+    this.client.dispatch(this.requestOptions, attempt);
+  }
+
+  destroySockets(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** Close the connection (and any connect in progress); the Client stays and reconnects on the next request. */
+  dropConnection(err: Error): void {
+    this.failConnect?.(err);
+    this.destroySockets();
+  }
+
+  /** Throw the Client away (its queue with it); the next probe makes a new one. For the rare paths only. */
+  dropClient(err: Error): void {
+    this.dropConnection(err);
+    const c = this.client;
+    this.client = undefined;
+    c?.destroy(err).catch(() => undefined);
+  }
+}
+
+const ONCE = { once: true } as const;
+
+function attemptDeadline(attempt: Attempt): void {
+  attempt.onDeadline();
+}
+
+/** One probe: the undici dispatch handler (legacy callback form), the deadline, the verdict. */
+class Attempt implements Dispatcher.DispatchHandler {
+  readonly start = performance.now();
+  phase: Phase = 'connect';
+  status = 0;
+  settled = false;
+  /** undici finished with the request (complete or errored). */
+  ended = false;
+  /** Sent on a connection that had already served a response (reuse only). */
+  onReused = false;
+  retried = false;
+  received = 0;
+  truncated = false;
+  chunks: Buffer[] | undefined = undefined;
+  abortRequest: ((err?: Error) => void) | undefined = undefined;
+  timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly c: HttpChecker,
+    private readonly resolve: (r: ProbeResult) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.timer = setTimeout(attemptDeadline, c.timeoutMs, this);
+    signal?.addEventListener('abort', this, ONCE);
+    c.dispatch(this);
+  }
+
+  // --- undici handler callbacks (a stale attempt, already settled, only lets go of the connection) ---
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortRequest = abort;
+    this.phase = 'response';
+    this.onReused = this.c.reuse && this.c.servedOnSocket > 0;
+  }
+
+  onHeaders(statusCode: number): boolean {
+    if (statusCode < 200) return true; // 1xx: the final response follows
+    this.status = statusCode;
+    if (this.settled) return true;
+    if (!statusMatches(statusCode, this.c.spec.expect.status)) {
+      this.finish(false, `HTTP ${statusCode}`);
+    } else if (!this.c.wantBody) {
+      this.finish(true, `HTTP ${statusCode}`);
+    } else {
+      this.phase = 'body';
+      this.chunks = [];
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.settled || !this.chunks) return true;
+    const room = this.c.maxBody - this.received;
+    if (chunk.length > room) {
+      this.chunks.push(chunk.subarray(0, room));
+      this.received += room;
+      this.truncated = true;
+      this.judgeBody(); // enough read: the rest is cut off by the deadline or the next probe (pausing undici's parser here trips its asserts)
+      return true;
+    }
+    this.chunks.push(chunk);
+    this.received += chunk.length;
+    return true;
+  }
+
+  onComplete(): void {
+    this.ended = true;
+    this.c.servedOnSocket++;
+    // Fresh mode: close it here, before undici does. undici would destroy it with an InformationalError whose
+    // stack trace Node formats eagerly, which cost more than the rest of the response handling.
+    if (!this.c.reuse) this.c.destroySockets();
+    if (!this.settled) this.judgeBody();
+    else this.release();
+  }
+
+  onError(err: Error): void {
+    this.ended = true;
+    if (this.settled) return this.release();
+    if (this.onReused && !this.retried && this.phase === 'response' && STALE_CONNECTION_CODES.has(errCode(err) ?? '')) {
+      // The server closed the idle keep-alive connection as we sent: not a verdict, ask once on a fresh one.
+      this.retried = true;
+      this.onReused = false;
+      this.ended = false;
+      this.abortRequest = undefined;
+      this.phase = 'connect';
+      this.c.servedOnSocket = 0;
+      this.c.dispatch(this);
+      return;
+    }
+    if (errCode(err) === CONNECT_TIMEOUT_CODE) this.finish(false, err.message);
+    else this.finish(false, socketErrorReason(err));
+  }
+
+  // --- our side ---
+
+  /** The scheduler stopping (abort of the outer signal; an EventListener object, so no closure per probe). */
+  handleEvent(): void {
+    if (this.settled) return;
+    this.finish(false, STOPPING_REASON);
+    this.cut(new Error(STOPPING_REASON));
+  }
+
+  judgeBody(): void {
+    const verdict = bodyVerdict(Buffer.concat(this.chunks ?? []), this.truncated, this.c.spec.expect, this.c.regex);
+    this.chunks = undefined;
+    if (verdict) this.finish(false, verdict);
+    else this.finish(true, `HTTP ${this.status}`);
+  }
+
+  onDeadline(): void {
+    if (this.settled) return this.cut(new Error('response not needed'));
+    const ms = this.c.spec.timeoutMs;
+    let reason: string;
+    if (this.phase === 'connect') reason = `${this.c.handshaking ? 'TLS handshake timeout' : 'connect timeout'} after ${ms} ms`;
+    else if (this.phase === 'response') reason = `timeout after ${ms} ms waiting for response headers`;
+    else reason = `timeout after ${ms} ms reading body (${this.received} bytes received)`;
+    this.finish(false, reason);
+    this.cut(new Error(reason));
+  }
+
+  /**
+   * Resolve the probe once. When undici is not done with the response (a verdict on the status alone, a
+   * capped body), the deadline timer keeps running and cuts the rest off, unless it ends first or the next
+   * probe of this checker starts (which cuts it at once).
+   */
+  finish(ok: boolean, reason: string): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.signal?.removeEventListener('abort', this);
+    this.resolve({ ok, latencyMs: elapsedSince(this.start), reason });
+    if (this.ended) this.release();
+    else if (this.c.reuse && !ok) this.cut(new Error(reason)); // a failure closes a reused connection at once
+  }
+
+  /** Settled and ended: stop the timer; a reused connection stays open only after a good response. */
+  release(): void {
+    clearTimeout(this.timer);
+    if (this.c.reuse && !this.goodStatus()) this.c.destroySockets();
+  }
+
+  goodStatus(): boolean {
+    return this.status >= 200 && statusMatches(this.status, this.c.spec.expect.status);
+  }
+
+  /** End this request and its connection now (a request not yet on a connection: the whole Client). */
+  cut(err: Error): void {
+    clearTimeout(this.timer);
+    if (this.ended) return;
+    this.ended = true;
+    if (this.abortRequest) {
+      this.abortRequest(err);
+      this.c.dropConnection(err);
+    } else {
+      this.c.dropClient(err);
+    }
+  }
+}
+
 export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prober {
   const endpoint = spec.connect ?? { address: target.address, port: target.port };
   const scheme = spec.type === 'https' ? 'https' : 'http';
-  const origin = `${scheme}://${urlHost(endpoint.address)}:${endpoint.port}`;
   const connectTimeoutMs = Math.min(spec.connectTimeoutMs ?? spec.timeoutMs, spec.timeoutMs);
-  const maxBody = spec.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const timeoutMs = Math.max(1, spec.timeoutMs);
+  const reuse = spec.reuseConnection === true;
   let regex: RegExp | undefined;
   try {
     regex = spec.expect.bodyRegex !== undefined ? new RegExp(spec.expect.bodyRegex) : undefined;
@@ -57,17 +265,33 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
     throw new Error(`${spec.type} check of ${target.address}:${target.port}: expect.bodyRegex: ${(err as Error).message}`);
   }
   const servername = spec.type === 'https' ? sniFor(spec) : undefined;
-  const sockets = new Set<Socket>();
-  let phase: Phase = 'connect';
-  /** TCP connected but TLS not yet done (https only): names the phase when the total deadline hits. */
-  let handshaking = false;
-  // Read through a function: the connector sets `phase` from a callback, which TS narrowing cannot see.
-  const currentPhase = (): Phase => phase;
+  const headers: Record<string, string> = { ...spec.headers, 'user-agent': spec.headers['user-agent'] ?? 'lvskeep-health' };
+  if (spec.host) headers.host = spec.host;
+  // One options object for every request of this checker (undici copies what it needs).
+  const requestOptions: Dispatcher.DispatchOptions = {
+    path: spec.path,
+    method: spec.method as Dispatcher.HttpMethod,
+    headers,
+    reset: !reuse, // fresh mode: `connection: close`, and undici drops the socket after this response
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    ...(servername ? { servername } : {}),
+  };
+  const c = new HttpChecker(
+    spec,
+    `${scheme}://${urlHost(endpoint.address)}:${endpoint.port}`,
+    timeoutMs,
+    spec.maxBodyBytes ?? DEFAULT_MAX_BODY,
+    reuse,
+    needsBody(spec.expect),
+    regex,
+    requestOptions,
+  );
 
   const base = buildConnector({
     timeout: 0, // disabled: undici's coarse connect timer is replaced by the exact one below
     keepAlive: false,
-    maxCachedSessions: 0, // no TLS resumption: every probe must see (and verify) the certificate
+    maxCachedSessions: 0, // no TLS resumption: every new connection must see (and verify) the certificate
     ...(spec.type === 'https'
       ? { rejectUnauthorized: spec.tls?.verify ?? true, ...(spec.tls?.ca ? { ca: spec.tls.ca } : {}), ...(servername ? { servername } : {}) }
       : {}),
@@ -84,103 +308,74 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
         return;
       }
       settled = true;
-      handshaking = false;
-      if (args[0] === null) phase = 'response';
+      c.failConnect = undefined;
+      c.handshaking = false;
+      if (args[0] === null) c.servedOnSocket = 0;
       callback(...args);
     });
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    c.sockets.add(socket);
+    socket.once('close', () => c.sockets.delete(socket));
     // For https the connector settles after the TLS handshake; tell a silent TLS peer from an unanswered SYN.
     let tcpUp = false;
-    socket.once('connect', () => {
-      tcpUp = true;
-      if (spec.type === 'https') handshaking = true;
-    });
-    const timer = setTimeout(() => {
+    if (spec.type === 'https') {
+      socket.once('connect', () => {
+        tcpUp = true;
+        c.handshaking = true;
+      });
+    }
+    const fail = (err: Error): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
+      c.failConnect = undefined;
       socket.destroy();
-      const what = tcpUp && spec.type === 'https' ? 'TLS handshake timeout' : 'connect timeout';
-      callback(Object.assign(new Error(`${what} after ${connectTimeoutMs} ms`), { code: CONNECT_TIMEOUT_CODE }), null);
+      callback(err, null);
+    };
+    c.failConnect = fail;
+    const timer = setTimeout(() => {
+      const what = tcpUp ? 'TLS handshake timeout' : 'connect timeout';
+      fail(Object.assign(new Error(`${what} after ${connectTimeoutMs} ms`), { code: CONNECT_TIMEOUT_CODE }));
     }, connectTimeoutMs);
   };
 
-  const agent = new Agent({ connect, pipelining: 1, connections: 1 });
-  const headers: Record<string, string> = { ...spec.headers, 'user-agent': spec.headers['user-agent'] ?? 'lvskeep-health' };
-  if (spec.host) headers.host = spec.host;
-  let closed = false;
+  // Idle keep-alive connections (reuse only) live a little over one interval unless the server says shorter.
+  const idleMs = Math.max(4000, 2 * spec.intervalMs + timeoutMs);
+  c.clientOptions = {
+    connect,
+    pipelining: 1,
+    headersTimeout: 0, // our deadline covers headers and body
+    bodyTimeout: 0,
+    keepAliveTimeout: idleMs,
+    keepAliveMaxTimeout: idleMs,
+    // The server's Keep-Alive hint minus 1 s: a close racing our request is retried once, not a failure.
+    keepAliveTimeoutThreshold: 1000,
+  };
 
-  async function probe(signal?: AbortSignal): Promise<ProbeResult> {
-    const start = performance.now();
-    const fail = (reason: string): ProbeResult => ({ ok: false, latencyMs: elapsedSince(start), reason });
-    if (closed) return fail('checker closed');
-    const deadline = startDeadline(spec.timeoutMs, signal);
-    phase = 'connect';
-    handshaking = false;
-    let received = 0;
-    try {
-      const res = await agent.request({
-        origin,
-        path: spec.path,
-        method: spec.method as Parameters<Agent['request']>[0]['method'],
-        headers,
-        signal: deadline.signal,
-        reset: true, // `connection: close`, and undici drops the socket after this response
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        ...(servername ? { servername } : {}),
-      });
-      if (!statusMatches(res.statusCode, spec.expect.status)) {
-        await discard(res.body);
-        return fail(`HTTP ${res.statusCode}`);
-      }
-      if (!needsBody(spec.expect)) {
-        await discard(res.body);
-        return { ok: true, latencyMs: elapsedSince(start), reason: `HTTP ${res.statusCode}` };
-      }
-      phase = 'body';
-      const chunks: Buffer[] = [];
-      let truncated = false;
-      for await (const chunk of res.body) {
-        const buf = chunk as Buffer;
-        const room = maxBody - received;
-        if (buf.length > room) {
-          chunks.push(buf.subarray(0, room));
-          received += room;
-          truncated = true;
-          break;
-        }
-        chunks.push(buf);
-        received += buf.length;
-      }
-      await discard(res.body);
-      const verdict = bodyVerdict(Buffer.concat(chunks), truncated, spec.expect, regex);
-      if (verdict) return fail(verdict);
-      return { ok: true, latencyMs: elapsedSince(start), reason: `HTTP ${res.statusCode}` };
-    } catch (err) {
-      if (deadline.expired()) {
-        const phase = currentPhase();
-        if (phase === 'connect') return fail(`${handshaking ? 'TLS handshake timeout' : 'connect timeout'} after ${spec.timeoutMs} ms`);
-        if (phase === 'response') return fail(`timeout after ${spec.timeoutMs} ms waiting for response headers`);
-        return fail(`timeout after ${spec.timeoutMs} ms reading body (${received} bytes received)`);
-      }
-      if (signal?.aborted) return fail(STOPPING_REASON);
-      if ((err as { code?: unknown }).code === CONNECT_TIMEOUT_CODE) return fail((err as Error).message);
-      return fail(socketErrorReason(err));
-    } finally {
-      deadline.done();
-      // Belt and braces: whatever undici kept, this probe's connection ends here.
-      for (const s of sockets) s.destroy();
-    }
+  function probe(signal?: AbortSignal): Promise<ProbeResult> {
+    if (c.closed) return Promise.resolve({ ok: false, latencyMs: 0, reason: 'checker closed' });
+    if (signal?.aborted) return Promise.resolve({ ok: false, latencyMs: 0, reason: STOPPING_REASON });
+    c.handshaking = false;
+    // What the previous probe left unread goes now. A previous probe still running (a caller not waiting for it)
+    // keeps going: this one queues behind it on the connection.
+    if (c.current?.settled) c.current.cut(new Error('response not needed'));
+    return new Promise<ProbeResult>((resolve) => {
+      c.current = new Attempt(c, resolve, signal);
+    });
   }
 
   return {
     probe,
     close: async () => {
-      if (closed) return;
-      closed = true;
-      for (const s of sockets) s.destroy();
-      await agent.destroy().catch(() => undefined);
+      if (c.closed) return;
+      c.closed = true;
+      const err = new Error('checker closed');
+      if (c.current) {
+        c.current.finish(false, 'checker closed');
+        c.current.cut(err);
+      }
+      const client = c.client;
+      c.dropClient(err);
+      await client?.destroy(err).catch(() => undefined);
     },
   };
 }

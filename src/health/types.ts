@@ -74,6 +74,11 @@ export interface HttpCheckSpec extends CommonCheckSpec {
   connectTimeoutMs?: number;
   /** Bytes of body read at most; a digest check fails on a larger body. */
   maxBodyBytes?: number;
+  /**
+   * Keep one keep-alive connection per real server and reuse it (Envoy's way) instead of a fresh connection per
+   * probe (keepalived's). A failure or timeout closes it; a reused connection the server closed is retried once.
+   */
+  reuseConnection?: boolean;
 }
 
 export interface TcpCheckSpec extends CommonCheckSpec {

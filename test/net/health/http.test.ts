@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpProber } from '../../../src/health/http.js';
+import { HealthMonitor } from '../../../src/health/monitor.js';
 import type { HttpCheckSpec, Prober } from '../../../src/health/types.js';
 import { closedPort, makeCerts, startBlackhole, startHttp, startHttps, type Certs, type RunningHttp, type Seen } from './fixtures.js';
 
@@ -108,6 +109,28 @@ describe('http checker', () => {
     expect(r.latencyMs).toBeLessThan(500);
   });
 
+  it('the next probe cuts what the previous one left unread, then succeeds; close() leaves nothing open', async () => {
+    for (const reuseConnection of [false, true]) {
+      const p = prober(spec({ path: '/trickle', timeoutMs: 1500, reuseConnection }), server.port);
+      for (let i = 0; i < 3; i++) {
+        const r = await p.probe();
+        expect(r).toMatchObject({ ok: true, reason: 'HTTP 200' });
+        expect(r.latencyMs).toBeLessThan(500);
+      }
+      await p.close();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(server.open()).toBe(0);
+    }
+  });
+
+  it('two probes at once on one checker both get their answer, one after the other', async () => {
+    for (const reuseConnection of [false, true]) {
+      const p = prober(spec({ reuseConnection }), server.port);
+      const rs = await Promise.all([p.probe(), p.probe(), p.probe()]);
+      expect(rs.map((r) => r.reason)).toEqual(['HTTP 200', 'HTTP 200', 'HTTP 200']);
+    }
+  });
+
   it('a connection closed before the response', async () => {
     expect(await prober(spec({ path: '/close' }), server.port).probe()).toMatchObject({ ok: false, reason: 'connection closed by server before a complete response' });
   });
@@ -168,6 +191,172 @@ describe('http checker', () => {
     const p = prober(spec(), server.port);
     await p.close();
     expect(await p.probe()).toMatchObject({ ok: false, reason: 'checker closed' });
+  });
+});
+
+/**
+ * A raw HTTP/1.1 keep-alive server whose behaviour depends on the request's position on its connection
+ * (1 = first request on a new connection): answer 200, close the connection without answering, or hang.
+ */
+async function startKeepAlive(onRequest: (nthOnConnection: number) => 'answer' | 'close' | 'hang', idleCloseMs?: number) {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  let requests = 0;
+  const server = createServer((s) => {
+    connections++;
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    let buf = '';
+    let n = 0;
+    let idle: NodeJS.Timeout | undefined;
+    s.on('close', () => clearTimeout(idle));
+    s.on('data', (d) => {
+      clearTimeout(idle);
+      buf += d.toString('latin1');
+      let end;
+      while ((end = buf.indexOf('\r\n\r\n')) >= 0) {
+        buf = buf.slice(end + 4);
+        requests++;
+        const what = onRequest(++n);
+        if (what === 'answer') s.write('HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok\n');
+        else if (what === 'close') s.destroy();
+      }
+      // Like a server's keep-alive timeout, without announcing it in a Keep-Alive header.
+      if (idleCloseMs !== undefined) idle = setTimeout(() => s.end(), idleCloseMs);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    connections: () => connections,
+    requests: () => requests,
+    open: () => sockets.size,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+const settle = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('http checker, reuse_connection', () => {
+  const seen: Seen = { connections: 0 };
+  let server: RunningHttp;
+  beforeAll(async () => {
+    server = await startHttp(seen);
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('one connection serves every probe; closing the checker closes it', async () => {
+    const before = seen.connections;
+    const p = prober(spec({ reuseConnection: true }), server.port);
+    for (let i = 0; i < 20; i++) expect(await p.probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
+    expect(seen.connections - before).toBe(1);
+    expect(seen.headers?.connection).not.toBe('close');
+    await p.close();
+    await settle();
+    expect(server.open()).toBe(0);
+  });
+
+  it('a failed probe closes the connection: the next probe reconnects', async () => {
+    const before = seen.connections;
+    const ok = prober(spec({ reuseConnection: true }), server.port);
+    expect((await ok.probe()).ok).toBe(true);
+    const failing = prober(spec({ reuseConnection: true, path: '/fail' }), server.port);
+    for (let i = 0; i < 3; i++) expect(await failing.probe()).toMatchObject({ ok: false, reason: 'HTTP 503' });
+    expect((await ok.probe()).ok).toBe(true);
+    expect(seen.connections - before).toBe(4); // ok: 1 kept; failing: 1 per probe
+  });
+
+  it('a hung server on a reused connection still times out, and the next probe reconnects', async () => {
+    let hang = false;
+    const ka = await startKeepAlive(() => (hang ? 'hang' : 'answer'));
+    try {
+      const p = prober(spec({ reuseConnection: true, timeoutMs: 400 }), ka.port);
+      expect((await p.probe()).ok).toBe(true);
+      expect((await p.probe()).ok).toBe(true);
+      expect(ka.connections()).toBe(1);
+      hang = true;
+      const r = await p.probe();
+      expect(r).toMatchObject({ ok: false, reason: 'timeout after 400 ms waiting for response headers' });
+      expect(r.latencyMs).toBeGreaterThanOrEqual(390);
+      expect(r.latencyMs).toBeLessThan(400 + SLACK);
+      hang = false;
+      expect((await p.probe()).ok).toBe(true);
+      expect(ka.connections()).toBe(2);
+      await settle();
+      expect(ka.open()).toBe(1);
+    } finally {
+      await ka.close();
+    }
+  });
+
+  it('a server closing a kept connection when the next request comes is not a failure (retried once on a new one)', async () => {
+    // Answers the first request of every connection, drops the connection on the second (an idle-timeout race).
+    const ka = await startKeepAlive((n) => (n === 1 ? 'answer' : 'close'));
+    try {
+      const p = prober(spec({ reuseConnection: true }), ka.port);
+      for (let i = 0; i < 5; i++) expect(await p.probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
+      expect(ka.connections()).toBe(5);
+      expect(ka.requests()).toBe(9); // 1 + 4 x (refused on the old connection + answered on a new one)
+    } finally {
+      await ka.close();
+    }
+  });
+
+  it('a server that closes idle keep-alive connections gives no false failures', async () => {
+    const ka = await startKeepAlive(() => 'answer', 30);
+    try {
+      const p = prober(spec({ reuseConnection: true }), ka.port);
+      for (let i = 0; i < 4; i++) {
+        expect(await p.probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
+        await settle(80); // the server has closed the idle connection by now
+      }
+      expect(ka.connections()).toBe(4);
+      expect(ka.requests()).toBe(4);
+    } finally {
+      await ka.close();
+    }
+  });
+
+  it('a server that drops every connection before answering is down, retried at most once', async () => {
+    const ka = await startKeepAlive(() => 'close');
+    try {
+      const p = prober(spec({ reuseConnection: true }), ka.port);
+      for (let i = 0; i < 3; i++) expect(await p.probe()).toMatchObject({ ok: false, reason: 'connection closed by server before a complete response' });
+      expect(ka.requests()).toBe(3);
+    } finally {
+      await ka.close();
+    }
+  });
+
+  it('a monitor stopped (or a check removed) with reused connections, one of them mid-probe, leaves no socket open', async () => {
+    let hang = false;
+    const ka = await startKeepAlive(() => (hang ? 'hang' : 'answer'));
+    try {
+      let results = 0;
+      const m = new HealthMonitor({ onResult: () => results++ });
+      const check = (id: string) => ({ id, spec: spec({ reuseConnection: true, intervalMs: 100, timeoutMs: 90, jitterPercent: 0 }), target: { address: '127.0.0.1', port: ka.port, virtualServer: VS } });
+      m.add(check('a'));
+      m.add(check('b'));
+      m.start();
+      for (let i = 0; i < 100 && results < 6; i++) await settle(20);
+      expect(results).toBeGreaterThanOrEqual(6);
+      expect(ka.connections()).toBe(2);
+      await m.remove('a'); // a restart of one check: remove, add again
+      m.add(check('a'));
+      hang = true;
+      await settle(30);
+      await m.stop();
+      await settle();
+      expect(ka.open()).toBe(0);
+    } finally {
+      await ka.close();
+    }
   });
 });
 

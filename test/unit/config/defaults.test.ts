@@ -81,6 +81,7 @@ describe('defaults', () => {
         method: 'GET',
         path: '/',
         expect: { status: [{ from: 200, to: 299 }] },
+        reuse_connection: false,
       },
     });
   });

@@ -58,6 +58,13 @@ log:
     expect(errors(yaml)).toEqual(['t.yaml:3:25: virtual_servers[0].check.path: "path" is not valid for type tcp (only for http, https)']);
   });
 
+  it('reuse_connection: a boolean, on http and https checks only', () => {
+    const http = 'virtual_servers:\n  - address: 203.0.113.10:80\n    check: { type: http, reuse_connection: often }\n';
+    expect(errors(http)).toEqual(['t.yaml:3:44: virtual_servers[0].check.reuse_connection: expected true or false, got a string']);
+    const tcp = 'virtual_servers:\n  - address: 203.0.113.10:80\n    check: { type: tcp, reuse_connection: true }\n';
+    expect(errors(tcp)).toEqual(['t.yaml:3:25: virtual_servers[0].check.reuse_connection: "reuse_connection" is not valid for type tcp (only for http, https)']);
+  });
+
   it('reports YAML syntax errors at their position', () => {
     const e = errors('global:\n  router_id: [a\nlog: {}\n');
     expect(e.length).toBeGreaterThan(0);

@@ -67,5 +67,21 @@ virtual_servers:
     const { connect: _dropped, ...withoutConnect } = rs.check!;
     expect(() => checkSpecOf(fw!, rs, withoutConnect, lookups)).toThrow(/fwmark:7, real server 198\.51\.100\.51:0, check: the real server has no port/);
   });
+
+  it('reuse_connection maps to reuseConnection; off by default (a fresh connection per probe)', () => {
+    const [vs] = virtualServers(`
+virtual_servers:
+  - address: 203.0.113.10:80
+    check: { type: http, reuse_connection: true }
+    real_servers:
+      - address: 198.51.100.51:80
+      - address: 198.51.100.52:80
+        check: { reuse_connection: false }
+`);
+    const [reused, fresh] = vs!.real_servers;
+    expect(checkSpecOf(vs!, reused!, reused!.check ?? vs!.check!, lookups)).toMatchObject({ type: 'http', reuseConnection: true });
+    expect(checkSpecOf(vs!, fresh!, fresh!.check!, lookups)).not.toHaveProperty('reuseConnection');
+    expect(checkSpecOf(web!, web!.real_servers[0]!, web!.real_servers[0]!.check!, lookups)).not.toHaveProperty('reuseConnection');
+  });
 });
 
