@@ -12,6 +12,7 @@
  *   sudo npx tsx bench/vrrp-jitter.ts [--intervals 100,1000] [--servers 10000] [--window 20] [--failovers 5] [--baseline first|all]
  *
  * The idle baseline runs at the first interval only unless `--baseline all` (it keeps the run near 3 minutes).
+ * LVSKEEP_VRRP_CPU_PROF_DIR=<dir> writes a CPU profile of each VRRP child there (--cpu-prof; NODE_OPTIONS refuses it).
  *
  * Needs root, `unshare`, `ip` and tcpdump. It re-runs itself inside `unshare --net --mount` (through
  * test/runner/net-sandbox.sh): every namespace, address and process it makes lives in a private sandbox; only
