@@ -4,7 +4,7 @@
  * as canonical { address, family[, port|prefix] } objects.
  */
 import { z } from 'zod';
-import { absPath, bool, duration, endpoint, name, oneOf } from './fields.js';
+import { absPath, bool, duration, endpoint, int, name, oneOf } from './fields.js';
 import { vrrpSchema } from './vrrp-schema.js';
 import { virtualServerSchema } from './virtual-server-schema.js';
 import { alertsSchema } from './alerts-schema.js';
@@ -18,6 +18,8 @@ const globalSchema = z
     startup_delay: duration({ max: 3_600_000 }).default(0),
     state_dir: absPath().default('/var/lib/lvskeep'),
     watch_config: bool().default(false),
+    /** Nice of the VRRP child process (keepalived's vrrp_priority); lowering it needs CAP_SYS_NICE. */
+    vrrp_nice: int(-20, 19).default(-10),
   })
   .prefault({});
 

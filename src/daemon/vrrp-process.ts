@@ -59,6 +59,8 @@ export function openVrrp(config: LvskeepConfig, d: VrrpProcessDeps): VrrpControl
     logger,
     bus,
     spawn: d.spawn ?? forkChild,
+    // Only a real child is reniced: a fake one's PID may belong to any process on the machine.
+    ...(d.spawn ? {} : { nice: config.global.vrrp_nice }),
     releaseVips: (v) => releaseConfiguredVips(config, v, logger),
     ...(metrics ? { onTimerLateness: (ms: readonly number[]) => recordTimerLateness(metrics, ms) } : {}),
   });

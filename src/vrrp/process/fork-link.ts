@@ -15,6 +15,8 @@ export const forkChild: SpawnChild = () => {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
     env: { ...process.env, LVSKEEP_VRRP_CHILD: '1' },
+    // Profiling hook (benchmarks): NODE_OPTIONS refuses --cpu-prof, so a directory here adds it to this child only.
+    ...(process.env.LVSKEEP_VRRP_CPU_PROF_DIR ? { execArgv: [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${process.env.LVSKEEP_VRRP_CPU_PROF_DIR}`] } : {}),
   });
   const link: ChildLink = {
     pid: child.pid,

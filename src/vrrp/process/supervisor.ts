@@ -6,7 +6,11 @@
 //   it is restarted with backoff (backoff.ts); the new child starts every instance in Backup and listens before
 //   claiming Master, so a restart cannot make a second master;
 // - stop() asks for the planned stop (priority 0, make-before-break) and kills the child if it hangs, then
-//   releases the VIPs itself.
+//   releases the VIPs itself;
+// - every child it forks gets the configured nice (global.vrrp_nice, keepalived's vrrp_priority): on a busy
+//   director the child then waits less for a CPU behind the checks (issue #7). Lowering a nice needs
+//   CAP_SYS_NICE; without it the child runs at the daemon's nice and one warning says so.
+import { setPriority as osSetPriority } from 'node:os';
 import type { VrrpConfig } from '../../config/types.js';
 import type { EventBus } from '../../events/bus.js';
 import { createEvent, type EventBody, type LvsEvent } from '../../events/types.js';
@@ -53,6 +57,13 @@ export interface SupervisorOptions {
   requestTimeoutMs?: number;
   /** A started child silent this long is wedged and killed; default unresponsiveFor(config). */
   unresponsiveMs?: number;
+  /**
+   * Nice value (-20..19) for every child forked (first start and restarts); undefined leaves it as inherited.
+   * Linux applies it to the child's main thread, the one that runs its VRRP timers and sends the adverts.
+   */
+  nice?: number;
+  /** os.setPriority by default; tests inject a fake. */
+  setPriority?: (pid: number, priority: number) => void;
   /** Runs `fn` after pending I/O has been read (setImmediate): a stalled parent must not blame the child. */
   defer?: (fn: () => void) => void;
 }
@@ -126,6 +137,8 @@ export function createSupervisedVrrp(opts: SupervisorOptions): SupervisedVrrp {
   /** Between a crash and the restarted child's spawn. */
   let restarting = false;
   let nextId = 1;
+  /** The missing-privilege warning is given once, not at every restart. */
+  let niceWarned = false;
   /** The latest health of every tracked pool object, replayed to a restarted child. */
   const checkStates = new Map<string, { virtualServer: string; realServer: string | undefined; up: boolean }>();
 
@@ -233,7 +246,32 @@ export function createSupervisedVrrp(opts: SupervisorOptions): SupervisedVrrp {
     });
     child = c;
     logger.info({ pid: link.pid }, 'VRRP process started');
+    renice(link.pid);
     return c;
+  };
+
+  const renice = (pid: number | undefined): void => {
+    const nice = opts.nice;
+    if (nice === undefined || pid === undefined) return;
+    try {
+      (opts.setPriority ?? osSetPriority)(pid, nice);
+      logger.debug({ pid, nice }, 'VRRP process nice set');
+    } catch (err) {
+      // os.setPriority throws ERR_SYSTEM_ERROR with the errno name in `info.code`.
+      const e = err as { code?: unknown; info?: { code?: unknown } };
+      const code = e.info?.code ?? e.code;
+      // A child that already died (ESRCH) is the exit handler's business.
+      if (code === 'ESRCH') return;
+      if (niceWarned) return;
+      niceWarned = true;
+      const denied = code === 'EPERM' || code === 'EACCES';
+      logger.warn(
+        { pid, nice, err: errorMessage(err) },
+        denied
+          ? 'cannot set the nice of the VRRP process (needs CAP_SYS_NICE; with systemd add it to CapabilityBoundingSet and AmbientCapabilities); it runs at the daemon\'s nice, and its adverts may be late on a busy machine'
+          : 'cannot set the nice of the VRRP process; it runs at the daemon\'s nice',
+      );
+    }
   };
 
   /** Kill a child that cannot be trusted any more; its exit goes the crash way (VIPs released, restart). */

@@ -65,6 +65,12 @@ log:
     expect(errors(tcp)).toEqual(['t.yaml:3:25: virtual_servers[0].check.reuse_connection: "reuse_connection" is not valid for type tcp (only for http, https)']);
   });
 
+  it('checks global.vrrp_nice: a whole number -20..19, at its value', () => {
+    expect(errors('global:\n  vrrp_nice: -21\n')).toEqual(['t.yaml:2:14: global.vrrp_nice: must be -20..19']);
+    expect(errors('global:\n  vrrp_nice: 2.5\n')).toEqual(['t.yaml:2:14: global.vrrp_nice: must be a whole number -20..19']);
+    expect(errors('global:\n  vrrp_nice: high\n')).toEqual(['t.yaml:2:14: global.vrrp_nice: expected a whole number -20..19, got a string']);
+  });
+
   it('reports YAML syntax errors at their position', () => {
     const e = errors('global:\n  router_id: [a\nlog: {}\n');
     expect(e.length).toBeGreaterThan(0);

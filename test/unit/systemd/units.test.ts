@@ -58,8 +58,9 @@ describe('lvskeep.service hardening (issue #7 list)', () => {
     expect(values(unit, 'Service', 'ProtectHome')).toEqual(['yes']);
   });
 
-  it('keeps only CAP_NET_ADMIN and CAP_NET_RAW and the socket families it uses', () => {
-    expect(values(unit, 'Service', 'CapabilityBoundingSet')).toEqual(['CAP_NET_ADMIN CAP_NET_RAW']);
+  it('keeps only CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_NICE (global.vrrp_nice) and the socket families it uses', () => {
+    expect(values(unit, 'Service', 'CapabilityBoundingSet')).toEqual(['CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_NICE']);
+    expect(values(unit, 'Service', 'AmbientCapabilities')).toEqual(['CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_NICE']);
     expect(values(unit, 'Service', 'RestrictAddressFamilies').join(' ').split(/\s+/).sort()).toEqual(['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_PACKET', 'AF_UNIX']);
   });
 

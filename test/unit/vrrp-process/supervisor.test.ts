@@ -75,6 +75,54 @@ describe('supervised VRRP process', () => {
     await f.sup.stop();
   });
 
+  it('sets the configured nice on every child it forks; without the privilege it warns once and goes on', async () => {
+    const calls: [number, number][] = [];
+    let deny = false;
+    let gone = false;
+    const setPriority = (pid: number, prio: number): void => {
+      calls.push([pid, prio]);
+      if (gone) throw Object.assign(new Error('A system error occurred: uv_os_setpriority returned ESRCH (no such process)'), { code: 'ERR_SYSTEM_ERROR', info: { code: 'ESRCH' } });
+      if (deny) throw Object.assign(new Error('A system error occurred: uv_os_setpriority returned EACCES (permission denied)'), { code: 'ERR_SYSTEM_ERROR', info: { code: 'EACCES' } });
+    };
+    const f = await fixture({ nice: -10, setPriority });
+    await f.sup.start();
+    const first = f.kids.last();
+    expect(calls).toEqual([[first.pid, -10]]);
+    expect(f.logged('VRRP process nice set')).toMatchObject([{ level: 20, pid: first.pid, nice: -10 }]);
+
+    deny = true;
+    for (let i = 0; i < 2; i++) {
+      f.kids.last().die(null, 'SIGKILL');
+      await flush();
+      await f.timers.advance(1_000 * 2 ** i);
+    }
+    expect(f.kids.children).toHaveLength(3);
+    expect(calls.map(([, p]) => p)).toEqual([-10, -10, -10]);
+    expect(calls.map(([pid]) => pid)).toEqual(f.kids.children.map((c) => c.pid));
+    const warned = f.lines().filter((l) => typeof l.msg === 'string' && l.msg.startsWith('cannot set the nice of the VRRP process'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ level: 40, nice: -10 });
+    expect(warned[0]?.msg).toContain('CAP_SYS_NICE');
+    // The child runs all the same.
+    expect(f.kids.last().of('start')).toHaveLength(1);
+    // A child already gone when reniced is the exit handler's business: no warning about the nice.
+    gone = true;
+    f.kids.last().die(null, 'SIGKILL');
+    await flush();
+    await f.timers.advance(4_000);
+    expect(f.kids.children).toHaveLength(4);
+    expect(f.lines().filter((l) => typeof l.msg === 'string' && l.msg.startsWith('cannot set the nice'))).toHaveLength(1);
+    await f.sup.stop();
+  });
+
+  it('leaves the nice alone when none is configured', async () => {
+    const calls: number[] = [];
+    const f = await fixture({ setPriority: (_pid, prio) => calls.push(prio) });
+    await f.sup.start();
+    expect(calls).toEqual([]);
+    await f.sup.stop();
+  });
+
   it('sends step-down and reload, and each tracked check state once per change', async () => {
     const f = await fixture();
     await f.sup.start();
