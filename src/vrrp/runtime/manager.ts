@@ -53,7 +53,7 @@ export interface VrrpManagerDeps {
   notifyTimeoutMs?: number;
   /**
    * Opens the IPVS sync-daemon control for instances with `lvs_sync` (once, on first use); default: the IPVS
-   * generic netlink backend in this process's network namespace.
+   * generic netlink backend in this process's network namespace, run on a worker thread (sync-worker/).
    */
   syncDaemonBackend?: () => Promise<SyncDaemonBackend & { close?(): Promise<void> }>;
   /** Timing of the sync-daemon controller (tests). */
@@ -165,9 +165,11 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
   // One kernel connection for every lvs_sync instance, opened only when one exists.
   const syncBackend = lazySyncBackend(
     deps.syncDaemonBackend ??
+      // On a worker thread: the kernel runs each request inside sendmsg, and a daemon switch takes hundreds of
+      // ms that must not delay this thread's VRRP timers (src/lab/README.md, step-down finding).
       (async () => {
-        const { createNetlinkBackend } = await import('../../ipvs/netlink/netlink-backend.js');
-        return createNetlinkBackend({ logger, timeoutMs: 30_000 });
+        const { createSyncWorkerProxy, spawnSyncWorker } = await import('./sync-worker/proxy.js');
+        return createSyncWorkerProxy({ spawn: spawnSyncWorker(30_000), logger });
       }),
   );
 
