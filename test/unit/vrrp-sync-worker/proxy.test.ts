@@ -164,6 +164,13 @@ describe('sync-daemon worker proxy', () => {
       await timers.advance(500);
       await closing;
       expect(w.terminated).toBe(socketClosed);
+      if (!socketClosed) {
+        // Process exit still asks it and waits (bounded) for its socket.
+        const before = w.sent.length;
+        w.onClose = () => Atomics.store(w.ctl, CTL_OPEN, 0);
+        expect(proxy.closeNow(100)).toBe(true);
+        expect(w.sent.slice(before)).toEqual([{ t: 'close' }]);
+      }
     }
   });
 

@@ -76,6 +76,8 @@ export function createSyncWorkerProxy(opts: SyncWorkerProxyOptions): SyncWorkerP
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let worker: Live | undefined;
+  /** A worker close() gave up waiting for, its socket still open. */
+  let lingering: Live | undefined;
   let closed = false;
 
   const failAll = (err: Error): void => {
@@ -165,9 +167,11 @@ export function createSyncWorkerProxy(opts: SyncWorkerProxyOptions): SyncWorkerP
     async close() {
       if (closed) return;
       closed = true;
-      live.delete(proxy);
       const me = worker;
-      if (!me) return;
+      if (!me) {
+        live.delete(proxy);
+        return;
+      }
       Atomics.store(me.ctl, CTL_STOP, 1);
       me.w.postMessage({ t: 'close' });
       let waited: unknown;
@@ -178,17 +182,20 @@ export function createSyncWorkerProxy(opts: SyncWorkerProxyOptions): SyncWorkerP
       timers.clearTimeout(waited);
       worker = undefined;
       failAll(codedError('IPVS sync-daemon control closed', 'ECLOSED'));
-      if (!timedOut) return;
-      if (Atomics.load(me.ctl, CTL_OPEN) === 0) me.w.terminate();
-      else {
-        // Ending it now could take the process down; left alone, it cannot keep the process alive.
-        opts.logger?.error('IPVS sync-daemon worker did not close its netlink socket in time; leaving it');
-        me.w.unref();
+      if (!timedOut || Atomics.load(me.ctl, CTL_OPEN) === 0) {
+        if (timedOut) me.w.terminate();
+        live.delete(proxy);
+        return;
       }
+      // Ending it now could take the process down; left alone it cannot keep the process alive, and process
+      // exit still waits for its socket (closeNow through the exit hook).
+      opts.logger?.error('IPVS sync-daemon worker did not close its netlink socket in time; leaving it');
+      lingering = me;
+      me.w.unref();
     },
 
     closeNow(waitMs = 2_000) {
-      const me = worker;
+      const me = worker ?? lingering;
       if (!me) return true;
       Atomics.store(me.ctl, CTL_STOP, 1);
       me.w.postMessage({ t: 'close' });
