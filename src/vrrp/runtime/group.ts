@@ -27,6 +27,11 @@ export class VrrpSyncGroupRunner implements StepCoordinator {
     for (const inst of this.members.values()) inst.attachCoordinator(this);
   }
 
+  /** The member instances, in the group's order. */
+  instances(): VrrpInstance[] {
+    return [...this.members.values()];
+  }
+
   detach(): void {
     for (const inst of this.members.values()) inst.attachCoordinator(undefined);
   }

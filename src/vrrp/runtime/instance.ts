@@ -157,6 +157,14 @@ export class VrrpInstance {
     this.dispatch({ type: 'preempt-resume', reason });
   }
 
+  /**
+   * Resolves when the I/O queued so far (VIP adds/removes, announcement scheduling, adverts) is done; never
+   * rejects. The manager starts sync-daemon changes only after it, so they never come between VIP changes.
+   */
+  whenIoIdle(): Promise<void> {
+    return this.io;
+  }
+
   /** Resolves once no step-down is in progress (VIPs released or never held that way). */
   whenStepDownDone(): Promise<void> {
     if (!(this.st.state === 'Backup' && this.st.holdingVips)) return Promise.resolve();

@@ -53,7 +53,7 @@ export interface VrrpManagerDeps {
   notifyTimeoutMs?: number;
   /**
    * Opens the IPVS sync-daemon control for instances with `lvs_sync` (once, on first use); default: the IPVS
-   * generic netlink backend in this process's network namespace.
+   * generic netlink backend in this process's network namespace, run on a worker thread (sync-worker/).
    */
   syncDaemonBackend?: () => Promise<SyncDaemonBackend & { close?(): Promise<void> }>;
   /** Timing of the sync-daemon controller (tests). */
@@ -119,6 +119,8 @@ interface Running {
   sources: Stoppable[];
   /** The IPVS sync daemons following this instance (lvs_sync). */
   lvsSync?: LvsSyncController;
+  /** Resolves when the sync-daemon follows queued so far have been handed to lvsSync. */
+  syncSettled(): Promise<void>;
 }
 
 function instanceStatus(r: Running): ManagedInstanceStatus {
@@ -165,9 +167,11 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
   // One kernel connection for every lvs_sync instance, opened only when one exists.
   const syncBackend = lazySyncBackend(
     deps.syncDaemonBackend ??
+      // On a worker thread: the kernel runs each request inside sendmsg, and a daemon switch takes hundreds of
+      // ms that must not delay this thread's VRRP timers (src/lab/README.md, step-down finding).
       (async () => {
-        const { createNetlinkBackend } = await import('../../ipvs/netlink/netlink-backend.js');
-        return createNetlinkBackend({ logger, timeoutMs: 30_000 });
+        const { createSyncWorkerProxy, spawnSyncWorker } = await import('./sync-worker/proxy.js');
+        return createSyncWorkerProxy({ spawn: spawnSyncWorker(30_000), logger });
       }),
   );
 
@@ -175,6 +179,20 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
     vips ??= await createVipManager(deps.vipBackend ?? 'auto', { logger });
     announcer ??= createAnnouncementSender(tryLoadNativeAddon());
     return { vips, announcer };
+  };
+
+  /**
+   * Resolves when the VIP changes and announcements queued so far by `name`, and by every member of its sync
+   * group, are done, and one timer turn later (a first gratuitous ARP due now has gone out). Sync-daemon changes
+   * wait for this: a group's members add and announce their VIPs in one burst on becoming master (and release
+   * them together), with no sync-daemon request in between (src/lab/README.md: NAT planned switchover losses).
+   * Runs from a promise callback, so a group step applying its members one after the other has finished.
+   */
+  const afterVipWork = async (name: string, self: VrrpInstance | undefined): Promise<void> => {
+    const group = groups.find((g) => g.group.members.includes(name));
+    const members = group ? group.instances() : self ? [self] : [];
+    await Promise.all(members.map((i) => i.whenIoIdle()));
+    await new Promise<void>((resolve) => timers.setTimeout(resolve, 0));
   };
 
   /** Build (not start) one instance: resolve its source address, open its transport. */
@@ -201,15 +219,26 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       : undefined;
     const fromState = { INIT: 'Initialize', BACKUP: 'Backup', MASTER: 'Master', FAULT: 'Fault' } as const;
     const vipAddresses = spec.vips.map((v) => v.address);
+    // The instance, once built (its state-change hook is created first).
+    const self: { instance?: VrrpInstance } = {};
+    let syncChain: Promise<void> = Promise.resolve();
     const onStateChange = (change: { instance: string; from: VrrpState; to: VrrpState; priority: number; reason: string }): void => {
-      lvsSync?.follow(fromState[change.to]);
+      if (lvsSync) {
+        // After the VIP work of the whole sync group (see afterVipWork), in state-change order.
+        const to = fromState[change.to];
+        syncChain = syncChain
+          .then(() => afterVipWork(c.name, self.instance))
+          .then(() => lvsSync.follow(to))
+          .catch((err: unknown) => logger.error({ instance: c.name, err: errorMessage(err) }, 'IPVS sync daemon change not started'));
+      }
       acceptMode.update(c.name, { master: change.to === 'MASTER', accept: c.accept, priority: c.priority, vips: vipAddresses });
       notify?.(change);
     };
     if (c.state_hint !== undefined) logger.info({ instance: c.name, state_hint: c.state_hint, priority: c.priority }, stateHintNote(c.state_hint, c.priority));
     if (enforcesAcceptMode(c)) logger.info({ instance: c.name }, ACCEPT_ENFORCED_NOTE);
     const instance = new VrrpInstance(spec, { transport, vips: d.vips, announcer: d.announcer, logger, bus: deps.bus, timers, tracked: trackedFromConfig(c), onStateChange });
-    const r: Running = { config: c, key: JSON.stringify(c), instance, sources: [] };
+    self.instance = instance;
+    const r: Running = { config: c, key: JSON.stringify(c), instance, sources: [], syncSettled: () => syncChain };
     if (lvsSync) r.lvsSync = lvsSync;
     return r;
   };
@@ -247,6 +276,8 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       await r.instance.stop();
     } finally {
       acceptMode.update(r.config.name, undefined);
+      // Deferred follows first: one that ran after close() would start a daemon again.
+      await r.syncSettled();
       // Stopped VRRP owns no connections: stop its sync daemons too (as keepalived does on shutdown).
       await r.lvsSync?.close();
     }

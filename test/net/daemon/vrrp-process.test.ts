@@ -6,6 +6,7 @@
 // - a VRRP process killed with SIGKILL, or dying of an uncaught error, is logged with why and restarted, and the
 //   pair never has the VIP on both directors and ends with exactly one master;
 // - SIGTERM still hands over the planned way through the VRRP process.
+// The VRRP process runs with lvs_sync, so its sync-daemon worker thread is there through the crash and the stop.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -45,6 +46,9 @@ vrrp:
       advert_interval: ${INTERVAL_MS}ms
       version: 3
       virtual_ips: ["${VIP}/24"]
+      # The VRRP process runs its sync-daemon worker thread (no ip_vs on the host: its requests fail and are
+      # retried): the crash and stop below must end that process with its own exit code, never a native abort.
+      lvs_sync: { interface: eth0, sync_id: ${VRID} }
 virtual_servers: []
 log:
   level: info
@@ -270,6 +274,8 @@ requireRoot('net/daemon/vrrp-process', ['ip', 'tcpdump'])('VRRP in a supervised 
     order({ where: 'vrrp', action: 'crash' });
     const crash = await until('the crash log', () => logs.slice(before).find((l) => l.msg === 'VRRP process exited unexpectedly; releasing its VIPs and restarting it'), 10_000);
     expect(crash).toMatchObject({ pid, reason: 'exit code 70 (uncaught: test hook crash)' });
+    // The sync-daemon worker of that process had been at work (and so ended with it, without taking it down).
+    expect(logs.some((l) => l.pid === pid && typeof l.msg === 'string' && l.msg.startsWith('IPVS sync daemon change failed'))).toBe(true);
     await until('the restart log', () => logs.slice(before).find((l) => l.msg === 'VRRP process restarted; its instances start in Backup'), 30_000);
     await masterAgain();
     expect(await holders()).toEqual(['a']);
