@@ -4,7 +4,9 @@
 // Asserts: both VIPs on the master only; clients reach the real servers through the VIP; the IPVS sync daemons
 // follow the VRRP state (`ipvsadm -L --daemon`); a connection made through the master appears in the backup's
 // connection table (`ipvsadm -Lnc`); when the master's outside link dies BOTH VIPs move to d2, the daemons swap
-// without delaying VRRP timers (agent status: timer lateness),
+// (the agents' worst VRRP timer lateness is printed, not asserted: timing in UML is a figure, not a proof; the
+// proof that sync-daemon requests leave the VRRP thread and follow the VIPs is in test/unit/vrrp-sync-worker/
+// and test/unit/vrrp-runtime/manager-sync-order.test.ts),
 // the held connection completes through d2 (its synced entry routes it to the same real server), and new
 // requests keep flowing; when the link returns, d1 preempts and everything moves back together.
 //
@@ -142,15 +144,6 @@ requireKernelIpvs('kernel/vrrp-nat-sync')('VRRP sync group + IPVS connection syn
     const status = JSON.parse(line) as { instances: { name: string; timerLateness: { maxMs: number; count: number } }[] };
     return Object.fromEntries(status.instances.map((i) => [i.name, Math.round(i.timerLateness.maxMs)]));
   };
-  /**
-   * Far below the 125-325 ms the sync-daemon switch caused in the lab under load; UML timers are otherwise
-   * within a few tens of ms. A guard, not a proof on its own: in this small, idle setup the switch itself is
-   * quick, and with the sync-daemon requests back on the VRRP thread this run measured 40 ms at most (the proof
-   * that requests leave the thread and that VIPs go before sync-daemon changes is in the unit tests:
-   * test/unit/vrrp-sync-worker/, test/unit/vrrp-runtime/manager-sync-order.test.ts).
-   */
-  const MAX_LATE_MS = 100;
-
   const expectSettled = async (master: Director, backup: Director): Promise<void> => {
     await until(`both VIPs on ${master} only`, async () => ((await vipsOf(master)).length === 2 && (await vipsOf(backup)).length === 0 ? true : undefined));
     await until(`${master} runs the master sync daemon`, async () => ((await daemonsOf(master)).join() === 'master' ? true : undefined));
@@ -250,7 +243,6 @@ requireKernelIpvs('kernel/vrrp-nat-sync')('VRRP sync group + IPVS connection syn
     await sleep(3_000);
     const late2 = await maxLateness('d2');
     process.stdout.write(`vrrp-nat-sync: d2 max VRRP timer lateness after becoming master ${JSON.stringify(late2)} ms\n`);
-    for (const [name, ms] of Object.entries(late2)) expect(ms, `d2 ${name}`).toBeLessThan(MAX_LATE_MS);
 
     // The held connection finishes through d2: its synced entry sends it to the same real server.
     if (!held) throw new Error('held client not started');
@@ -277,7 +269,6 @@ requireKernelIpvs('kernel/vrrp-nat-sync')('VRRP sync group + IPVS connection syn
     expect(states(agent('d2'))).toEqual({ ext: 'BACKUP', int: 'BACKUP' });
     const late1 = await maxLateness('d1');
     process.stdout.write(`vrrp-nat-sync: d1 max VRRP timer lateness over the run (incl. preempting with the sync-daemon switch) ${JSON.stringify(late1)} ms\n`);
-    for (const [name, ms] of Object.entries(late1)) expect(ms, `d1 ${name}`).toBeLessThan(MAX_LATE_MS);
     const r = await topo.exec('client', [process.execPath, CLIENT, `http://${VIP}/`, '2', '5000'], { timeoutMs: 60_000, check: false });
     expect((JSON.parse(r.stdout) as { ok: boolean }[]).every((x) => x.ok), r.stdout).toBe(true);
     for (const d of ['d1', 'd2'] as const) expect(events(agent(d)).filter((e) => e.event === 'ipvs.error' || e.event === 'vip.error' || e.event === 'error'), d).toEqual([]);
