@@ -26,7 +26,7 @@ import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { masterDownIntervalMs } from '../src/vrrp/timers.js';
-import { nodeSpawner, Topology, type NsProcess } from '../test/harness/netns.js';
+import { LineTaps, Topology, type NsProcess } from '../test/harness/netns.js';
 import { runBench } from './lib.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -283,22 +283,8 @@ async function inside(): Promise<void> {
   const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ');
   const dir = mkdtempSync(join(tmpdir(), 'lvskeep-jitter-'));
   const capture = new Capture();
-  let tap: ((line: string) => void) | undefined;
-  const spawner: typeof nodeSpawner = (argv, opts) => {
-    const p = nodeSpawner(argv, opts);
-    const onLine = tap;
-    tap = undefined;
-    if (onLine) {
-      let rest = '';
-      p.child.stdout?.on('data', (c: Buffer) => {
-        const parts = (rest + c.toString()).split('\n');
-        rest = parts.pop() ?? '';
-        for (const l of parts) onLine(l);
-      });
-    }
-    return p;
-  };
-  const topo = new Topology({ timeoutMs: 30_000, spawner });
+  const taps = new LineTaps();
+  const topo = new Topology({ timeoutMs: 30_000, spawner: taps.spawner });
   const results: ScenarioResult[] = [];
   try {
     await topo.bridge('lan');
@@ -311,7 +297,7 @@ async function inside(): Promise<void> {
     const ports = (JSON.parse(portsLine[0]) as { ports: number[] }).ports;
     const realServers = Array.from({ length: servers }, (_, i) => serverAddress(i, ports));
 
-    tap = (l) => capture.onLine(l);
+    taps.next = (l) => capture.onLine(l);
     const tcpdump = topo.spawn('listen', ['tcpdump', '-n', '-tt', '--time-stamp-precision=nano', '-l', '-i', 'eth0', 'ip proto 112'], { label: 'tcpdump' });
     await tcpdump.waitForOutput(/listening on eth0/, 10_000);
 

@@ -76,6 +76,28 @@ export const nodeSpawner: ProcessSpawner = (argv, opts) => {
   return { pid: child.pid, child };
 };
 
+/**
+ * A spawner that follows the stdout of the next process it starts, line by line, as the lines arrive (NsProcess
+ * keeps only the last 64 KiB): set `next` before the spawn; it is consumed by that one process.
+ */
+export class LineTaps {
+  next: ((line: string) => void) | undefined;
+  readonly spawner: ProcessSpawner = (argv, opts) => {
+    const p = nodeSpawner(argv, opts);
+    const onLine = this.next;
+    this.next = undefined;
+    if (onLine) {
+      let rest = '';
+      p.child.stdout?.on('data', (c: Buffer) => {
+        const parts = (rest + c.toString()).split('\n');
+        rest = parts.pop() ?? '';
+        for (const l of parts) onLine(l);
+      });
+    }
+    return p;
+  };
+}
+
 // ---- pure bookkeeping -------------------------------------------------------------------------------
 
 let topologySeq = 0;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { controlRequest } from '../../../src/control/client.js';
 import type { StatusResult } from '../../../src/control/protocol.js';
-import { nodeSpawner, Topology, type NsProcess } from '../../harness/netns.js';
+import { LineTaps, Topology, type NsProcess } from '../../harness/netns.js';
 import { requireRoot } from '../../harness/privileges.js';
 import { REPO_ROOT, SCRATCH_DIR } from '../../harness/uml.js';
 import { countStates, lvskeepConfig, sleep, VRRP_AGENT, waitForState, waitReady, type Peer } from '../vrrp/lab.js';
@@ -131,25 +131,6 @@ interface ScenarioResult {
   finalStatusCli: { code: number | null; stdout: string; stderr: string };
 }
 
-/** Follows each spawned process's stdout line by line (NsProcess keeps only the last 64 KiB). */
-class Taps {
-  next: ((line: string) => void) | undefined;
-  readonly spawner: typeof nodeSpawner = (argv, opts) => {
-    const p = nodeSpawner(argv, opts);
-    const onLine = this.next;
-    this.next = undefined;
-    if (onLine) {
-      let rest = '';
-      p.child.stdout?.on('data', (c: Buffer) => {
-        const parts = (rest + c.toString()).split('\n');
-        rest = parts.pop() ?? '';
-        for (const l of parts) onLine(l);
-      });
-    }
-    return p;
-  };
-}
-
 let topo: Topology | undefined;
 let dir: string | undefined;
 
@@ -167,7 +148,7 @@ afterEach(async () => {
 async function runScenario(opts: { captureMs: number; stallMs?: number; vrrpStallMs?: number }): Promise<ScenarioResult> {
   mkdirSync(SCRATCH_DIR, { recursive: true });
   dir = mkdtempSync(join(SCRATCH_DIR, 'alerts-vrrp-'));
-  const taps = new Taps();
+  const taps = new LineTaps();
   topo = new Topology({ timeoutMs: 30_000, spawner: taps.spawner });
   const t = topo;
   await t.bridge('lan');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { controlRequest } from '../../../src/control/client.js';
 import type { StatusResult } from '../../../src/control/protocol.js';
-import { nodeSpawner, Topology, type NsProcess } from '../../harness/netns.js';
+import { LineTaps, Topology, type NsProcess } from '../../harness/netns.js';
 import { requireRoot } from '../../harness/privileges.js';
 import { REPO_ROOT, SCRATCH_DIR } from '../../harness/uml.js';
 import { countStates, lvskeepConfig, sleep, VRRP_AGENT, waitForState, waitReady, type Peer } from '../vrrp/lab.js';
@@ -70,29 +70,12 @@ function gaps(adverts: readonly { at: number; source: string }[], from: number, 
   return { count: times.length, maxGapMs, others: inWindow.length - times.length };
 }
 
-/** Every stdout line of one spawned process, as it arrives (NsProcess keeps only the last 64 KiB). */
-function lineSpawner(onLine: () => ((line: string) => void) | undefined): typeof nodeSpawner {
-  return (argv, opts) => {
-    const p = nodeSpawner(argv, opts);
-    const fn = onLine();
-    if (fn) {
-      let rest = '';
-      p.child.stdout?.on('data', (c: Buffer) => {
-        const parts = (rest + c.toString()).split('\n');
-        rest = parts.pop() ?? '';
-        for (const l of parts) fn(l);
-      });
-    }
-    return p;
-  };
-}
-
 requireRoot('net/daemon/vrrp-process', ['ip', 'tcpdump'])('VRRP in a supervised process of its own (real daemon)', () => {
   let topo: Topology;
   let dir: string;
   let daemon: NsProcess;
   let backup: Peer;
-  let next: ((line: string) => void) | undefined;
+  const taps = new LineTaps();
   const logs: Line[] = [];
   let adverts: { at: number; source: string }[] = [];
 
@@ -138,7 +121,7 @@ requireRoot('net/daemon/vrrp-process', ['ip', 'tcpdump'])('VRRP in a supervised 
   /** Adverts seen by the client during `run`, with `run`'s own window. */
   async function capture(run: () => Promise<{ from: number; to: number }>): Promise<{ from: number; to: number; count: number; maxGapMs: number; others: number }> {
     adverts = [];
-    next = (l) => {
+    taps.next = (l) => {
       const a = advertOf(l);
       if (a) adverts.push(a);
     };
@@ -167,11 +150,7 @@ requireRoot('net/daemon/vrrp-process', ['ip', 'tcpdump'])('VRRP in a supervised 
   beforeAll(async () => {
     mkdirSync(SCRATCH_DIR, { recursive: true });
     dir = mkdtempSync(join(SCRATCH_DIR, 'vrrp-process-'));
-    topo = new Topology({ timeoutMs: 30_000, spawner: lineSpawner(() => {
-      const fn = next;
-      next = undefined;
-      return fn;
-    }) });
+    topo = new Topology({ timeoutMs: 30_000, spawner: taps.spawner });
     await topo.bridge('lan');
     for (const [ns, addr] of [['a', MASTER_ADDR], ['b', '192.0.2.2'], ['client', '192.0.2.200']] as const) {
       await topo.namespace(ns);
@@ -179,7 +158,7 @@ requireRoot('net/daemon/vrrp-process', ['ip', 'tcpdump'])('VRRP in a supervised 
     }
     const configPath = join(dir, 'lvskeep.yaml');
     writeFileSync(configPath, daemonConfig(dir));
-    next = (l) => {
+    taps.next = (l) => {
       try {
         logs.push(JSON.parse(l) as Line);
       } catch {
