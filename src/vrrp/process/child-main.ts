@@ -2,6 +2,7 @@
 // does is in child.ts; this file plugs it onto `process`. Signals meant for the whole process group (Ctrl-C in a
 // terminal) are ignored: the parent decides when VRRP stops, and a parent that dies closes the IPC channel,
 // which stops VRRP here the planned way.
+import { availableParallelism } from 'node:os';
 import { createLogger, type LogFormat } from '../../log/logger.js';
 import { errorMessage } from '../../util/errors.js';
 import { createVrrpManager } from '../runtime/manager.js';
@@ -28,6 +29,7 @@ function nativeSetRealtime(): ((priority: number, rttimeUs: number) => void) | u
 
 const child = createVrrpChild({
   setRealtime: nativeSetRealtime(),
+  cpuCount: availableParallelism,
   channel: {
     send(msg: FromChild, done) {
       if (!process.connected) return done(new Error('IPC channel closed'));

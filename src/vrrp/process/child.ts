@@ -27,6 +27,11 @@ export interface ChildDeps {
    * missing or predates it: VRRP then runs at normal scheduling, with one warning.
    */
   setRealtime?: (priority: number, rttimeUs: number) => void;
+  /**
+   * How many CPUs this process may run on (os.availableParallelism: its affinity mask). With one, the child does
+   * not go real-time (see goRealtime). Undefined: assumed more than one (unit tests).
+   */
+  cpuCount?: () => number;
   /** Called after the reply to `stop` has been sent: the process ends. */
   exit(): void;
 }
@@ -111,6 +116,20 @@ export function createVrrpChild(deps: ChildDeps): VrrpChild {
     const rt = settings.realtime;
     if (!rt || rt.priority <= 0) return;
     const fields = { priority: rt.priority, rttimeUs: rt.rttimeUs };
+    // One CPU: a SCHED_RR thread there stops everything else on the machine (the daemon, the checks, the kernel's
+    // threads) whenever it runs, and RLIMIT_RTTIME counts, in scheduler ticks, every tick it is on that CPU without
+    // having slept, interrupt and softirq work of the whole machine included. Its ordinary bursts then reach the
+    // limit and SIGXCPU ends VRRP: in the lab's single-CPU UML guest (HZ 100, so 10 ticks for the default 100 ms)
+    // both directors' VRRP processes died of SIGXCPU every 17 to 98 s, and a director whose VRRP process is being
+    // restarted cannot take over a planned step-down. On one CPU VRRP keeps global.vrrp_nice only.
+    const cpus = deps.cpuCount?.();
+    if (cpus !== undefined && cpus < 2) {
+      logger?.warn(
+        { ...fields, cpus },
+        'not making the VRRP thread real-time (global.vrrp_rt_priority): this process can run on only one CPU, where a SCHED_RR thread would stall everything else whenever it runs and RLIMIT_RTTIME (global.vrrp_rlimit_rttime) would kill VRRP during ordinary bursts; VRRP runs at normal scheduling (global.vrrp_nice)',
+      );
+      return;
+    }
     if (!deps.setRealtime) {
       logger?.warn(fields, 'cannot make the VRRP thread real-time (global.vrrp_rt_priority): the native addon is not loadable or was built before setRealtime (rebuild it with `npm run build:native`); VRRP runs at normal scheduling');
       return;

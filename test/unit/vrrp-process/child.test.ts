@@ -16,7 +16,7 @@ import { capturingLogger, status, vrrpConfig } from './fakes.js';
 
 const SETTINGS = { vipBackend: 'auto' as const, logLevel: 'info', logFormat: 'json' as const, statusIntervalMs: 500 };
 
-function fixture(opts: { parentReads?: boolean; logger?: Logger; setRealtime?: (priority: number, rttimeUs: number) => void } = {}) {
+function fixture(opts: { parentReads?: boolean; logger?: Logger; setRealtime?: (priority: number, rttimeUs: number) => void; cpus?: number } = {}) {
   const timers = new ManualTimers();
   const sent: FromChild[] = [];
   const calls: string[] = [];
@@ -50,6 +50,7 @@ function fixture(opts: { parentReads?: boolean; logger?: Logger; setRealtime?: (
     },
     makeLogger: () => Promise.resolve(opts.logger ?? silentLogger()),
     ...(opts.setRealtime ? { setRealtime: opts.setRealtime } : {}),
+    ...(opts.cpus !== undefined ? { cpuCount: () => opts.cpus as number } : {}),
     makeManager: (_config, d) => {
       bus = d.bus;
       managerTimers = d.timers;
@@ -147,10 +148,10 @@ describe('VRRP child', () => {
 
   describe('global.vrrp_rt_priority', () => {
     const RT = { ...SETTINGS, realtime: { priority: 10, rttimeUs: 100_000 } };
-    async function startWith(settings: typeof SETTINGS & { realtime?: { priority: number; rttimeUs: number } }, setRealtime?: (p: number, us: number, managerCalls: readonly string[]) => void) {
+    async function startWith(settings: typeof SETTINGS & { realtime?: { priority: number; rttimeUs: number } }, setRealtime?: (p: number, us: number, managerCalls: readonly string[]) => void, cpus?: number) {
       const { logger, lines } = await capturingLogger();
       // `f` is assigned before `start` reaches setRealtime, so the callback can see what the manager was asked so far.
-      const f = fixture({ logger, ...(setRealtime ? { setRealtime: (p: number, us: number) => setRealtime(p, us, f.calls) } : {}) });
+      const f = fixture({ logger, ...(cpus !== undefined ? { cpus } : {}), ...(setRealtime ? { setRealtime: (p: number, us: number) => setRealtime(p, us, f.calls) } : {}) });
       f.child.handle({ t: 'start', id: 1, config: vrrpConfig(), settings });
       await flush();
       await flush();
@@ -162,6 +163,22 @@ describe('VRRP child', () => {
       const { f, warnings } = await startWith(RT, (p, us, managerCalls) => calls.push(`rt ${p} ${us} after ${managerCalls.join(',')}`));
       expect(calls).toEqual(['rt 10 100000 after start']);
       expect(warnings()).toEqual([]);
+      expect(f.of('reply')).toEqual([{ t: 'reply', id: 1, ok: true, value: undefined }]);
+    });
+
+    it('two CPUs or more: goes real-time', async () => {
+      const calls: number[] = [];
+      const { warnings } = await startWith(RT, (p) => calls.push(p), 2);
+      expect(calls).toEqual([10]);
+      expect(warnings()).toEqual([]);
+    });
+
+    it('one CPU: stays at normal scheduling with one warning saying why, VRRP starts anyway', async () => {
+      const calls: number[] = [];
+      const { f, warnings } = await startWith(RT, (p) => calls.push(p), 1);
+      expect(calls).toEqual([]);
+      expect(warnings()).toHaveLength(1);
+      expect(warnings()[0]).toMatch(/only one CPU/);
       expect(f.of('reply')).toEqual([{ t: 'reply', id: 1, ok: true, value: undefined }]);
     });
 
