@@ -2,8 +2,10 @@
 // - off (0): the VRRP process's main thread stays SCHED_OTHER;
 // - on (15) with vrrp_rlimit_rttime 20 ms: that thread is SCHED_RR 15, and a runaway busy loop in it (the
 //   process-hook's stall) is ended by RLIMIT_RTTIME's SIGXCPU, which the daemon logs as a crash with that signal
-//   and recovers from by restarting the VRRP process, real-time again.
+//   and recovers from by restarting the VRRP process, real-time again;
+// - on, but the daemon may run on one CPU only (taskset): the VRRP thread stays SCHED_OTHER, one warning says why.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { nodeSpawner, Topology, type NsProcess } from '../../harness/netns.js';
@@ -95,11 +97,11 @@ requireRoot('net/daemon/vrrp-rt', ['ip'])('global.vrrp_rt_priority: the VRRP thr
     }
   });
 
-  async function run(name: string, rt: number, rttimeUs: number, vrid: number): Promise<{ daemon: NsProcess; log: () => Line[]; until: (what: string, pred: (l: Line) => boolean, ms: number) => Promise<Line> }> {
+  async function run(name: string, rt: number, rttimeUs: number, vrid: number, prefix: readonly string[] = []): Promise<{ daemon: NsProcess; log: () => Line[]; until: (what: string, pred: (l: Line) => boolean, ms: number) => Promise<Line> }> {
     const cfg = join(dir, `${name}.yaml`);
     writeFileSync(cfg, config(dir, name, rt, rttimeUs, vrid));
     next = name;
-    const daemon = topo.spawn('a', [process.execPath, '--import', 'tsx', '--import', HOOK, CLI, 'run', '-c', cfg, '--backend', 'memory'], {
+    const daemon = topo.spawn('a', [...prefix, process.execPath, '--import', 'tsx', '--import', HOOK, CLI, 'run', '-c', cfg, '--backend', 'memory'], {
       cwd: REPO_ROOT,
       label: `lvskeep ${name}`,
       env: { ...process.env, LVSKEEP_TEST_HOOK_FILE: join(dir, `${name}-hook.json`) },
@@ -127,7 +129,8 @@ requireRoot('net/daemon/vrrp-rt', ['ip'])('global.vrrp_rt_priority: the VRRP thr
     await d.daemon.stop(20_000);
   });
 
-  it('on (15, rttime 20 ms): SCHED_RR 15; a runaway loop gets SIGXCPU, is logged and restarted real-time', async () => {
+  // The child does not go real-time on one CPU (the next test); this one needs two.
+  it.skipIf(availableParallelism() < 2)('on (15, rttime 20 ms): SCHED_RR 15; a runaway loop gets SIGXCPU, is logged and restarted real-time', async () => {
     const d = await run('on', 15, 20_000, 72);
     const started = await d.until('the VRRP process', (l) => l.msg === 'VRRP process started', 30_000);
     const pid = Number(started.pid);
@@ -146,6 +149,19 @@ requireRoot('net/daemon/vrrp-rt', ['ip'])('global.vrrp_rt_priority: the VRRP thr
     const newPid = Number(restarted.pid);
     await d.until('SCHED_RR again', (l) => l.pid === newPid && l.msg === 'VRRP thread runs SCHED_RR (global.vrrp_rt_priority)', 30_000);
     expect(threadSched(newPid)).toEqual({ policy: 'SCHED_RR', rtPriority: 15 });
+    await d.daemon.stop(20_000);
+  });
+
+  it('on, but limited to one CPU (taskset -c 0): the VRRP thread stays SCHED_OTHER, one warning says why', async () => {
+    const d = await run('one-cpu', 15, 100_000, 73, ['taskset', '-c', '0']);
+    const started = await d.until('the VRRP process', (l) => l.msg === 'VRRP process started', 30_000);
+    const pid = Number(started.pid);
+    const warning = await d.until('the one-CPU warning', (l) => l.pid === pid && typeof l.msg === 'string' && l.msg.startsWith('not making the VRRP thread real-time'), 20_000);
+    expect(warning).toMatchObject({ level: 40, cpus: 1, priority: 15 });
+    expect(String(warning.msg)).toMatch(/only one CPU/);
+    await d.until('MASTER', (l) => typeof l.msg === 'string' && l.msg.startsWith('VRRP vi73: ') && l.msg.endsWith('-> Master'), 20_000);
+    expect(threadSched(pid)).toEqual({ policy: 'SCHED_OTHER', rtPriority: 0 });
+    expect(d.log().filter((l) => l.msg === 'VRRP thread runs SCHED_RR (global.vrrp_rt_priority)')).toEqual([]);
     await d.daemon.stop(20_000);
   });
 });
