@@ -79,7 +79,7 @@ const BENCHES: Bench[] = [
   {
     id: 'jitter',
     title: 'VRRP advert jitter and timer lateness under health-check load',
-    what: 'The real daemon (`lvskeep run --backend memory`) as VRRP master with a 100 ms and a 1 s advert interval, idle (100 ms only) and with 10,000 HTTP real servers (100 services x 100) checked every second against local servers in its namespace; advert arrival times captured with tcpdump in a listener namespace, lateness from its /metrics histogram, and Master_Down measured with the same daemon as backup of a master that loses its link (issue #7). The VRRP process runs at the default `global.vrrp_nice: -10` (the bench runs as root, so CAP_SYS_NICE is there).',
+    what: 'The real daemon (`lvskeep run --backend memory`) as VRRP master with a 100 ms and a 1 s advert interval, idle (100 ms only) and with 10,000 HTTP real servers (100 services x 100) checked every second against local servers in its namespace; advert arrival times captured with tcpdump in a listener namespace, lateness from its /metrics histogram, and Master_Down measured with the same daemon as backup of a master that loses its link (issue #7). The VRRP process runs at the defaults `global.vrrp_nice: -10` and `global.vrrp_rt_priority: 10` (its main thread SCHED_RR; the bench runs as root, so CAP_SYS_NICE is there).',
     run: () => runHost([...TSX, 'bench/vrrp-jitter.ts', '--intervals', '100,1000', '--servers', '10000', '--window', '20'], 8 * 60_000),
   },
   {

@@ -9,10 +9,11 @@
  * daemon, now backup, must announce mastership after its Master_Down_Interval; the capture says how late it was
  * (its first advert minus the helper's last one, minus Master_Down_Interval).
  *
- *   sudo npx tsx bench/vrrp-jitter.ts [--intervals 100,1000] [--servers 10000] [--window 20] [--failovers 5] [--baseline first|all] [--vrrp-nice N]
+ *   sudo npx tsx bench/vrrp-jitter.ts [--intervals 100,1000] [--servers 10000] [--window 20] [--failovers 5] [--baseline first|all] [--vrrp-nice N] [--vrrp-rt N]
  *
  * The idle baseline runs at the first interval only unless `--baseline all` (it keeps the run near 3 minutes).
  * `--vrrp-nice N` sets global.vrrp_nice of the measured daemon (default: the configuration's default), for A/B runs.
+ * `--vrrp-rt N` sets global.vrrp_rt_priority likewise (0 = SCHED_OTHER; default: the configuration's default, 10).
  * LVSKEEP_VRRP_CPU_PROF_DIR=<dir> writes a CPU profile of each VRRP child there (--cpu-prof; NODE_OPTIONS refuses it).
  *
  * Needs root, `unshare`, `ip` and tcpdump. It re-runs itself inside `unshare --net --mount` (through
@@ -182,11 +183,12 @@ function serverAddress(i: number, ports: readonly number[]): string {
   return `127.0.${Math.floor(a / 250)}.${1 + (a % 250)}:${ports[i % ports.length] ?? 0}`;
 }
 
-function daemonConfig(dir: string, name: string, o: { priority: number; intervalMs: number; metrics: boolean; realServers: string[]; vrrpNice?: number }): string {
+function daemonConfig(dir: string, name: string, o: { priority: number; intervalMs: number; metrics: boolean; realServers: string[]; vrrpNice?: number; vrrpRt?: number }): string {
   const lines = [
     'global:',
     `  state_dir: ${dir}/${name}-state`,
     ...(o.vrrpNice !== undefined ? [`  vrrp_nice: ${o.vrrpNice}`] : []),
+    ...(o.vrrpRt !== undefined ? [`  vrrp_rt_priority: ${o.vrrpRt}`] : []),
     'control:',
     `  socket: ${dir}/${name}.sock`,
     'metrics:',
@@ -346,7 +348,9 @@ async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const cfg = join(dir, 'measured.yaml');
   const nice = arg('vrrp-nice', '');
   const vrrpNice = nice === '' ? undefined : clampInt(nice, -20, 19, 0);
-  writeFileSync(cfg, daemonConfig(dir, 'measured', { priority: PRIORITY, intervalMs: o.intervalMs, metrics: true, realServers: o.realServers, ...(vrrpNice !== undefined ? { vrrpNice } : {}) }));
+  const rt = arg('vrrp-rt', '');
+  const vrrpRt = rt === '' ? undefined : clampInt(rt, 0, 99, 0);
+  writeFileSync(cfg, daemonConfig(dir, 'measured', { priority: PRIORITY, intervalMs: o.intervalMs, metrics: true, realServers: o.realServers, ...(vrrpNice !== undefined ? { vrrpNice } : {}), ...(vrrpRt !== undefined ? { vrrpRt } : {}) }));
   const helperCfg = join(dir, 'helper.yaml');
   writeFileSync(helperCfg, daemonConfig(dir, 'helper', { priority: HELPER_PRIORITY, intervalMs: o.intervalMs, metrics: false, realServers: [] }));
   // States come from the capture, not the control socket: a status answer lists every real server, and polling

@@ -20,6 +20,13 @@ const globalSchema = z
     watch_config: bool().default(false),
     /** Nice of the VRRP child process (keepalived's vrrp_priority); lowering it needs CAP_SYS_NICE. */
     vrrp_nice: int(-20, 19).default(-10),
+    /**
+     * SCHED_RR priority of the VRRP child's main thread (keepalived's vrrp_rt_priority); 0 = off. On by default:
+     * nice alone left adverts waiting behind the checks for a CPU (issue #7). Needs CAP_SYS_NICE, else one warning.
+     */
+    vrrp_rt_priority: int(0, 99).default(10),
+    /** RLIMIT_RTTIME of the VRRP child in µs (keepalived's vrrp_rlimit_rttime): a runaway RT thread gets SIGXCPU. */
+    vrrp_rlimit_rttime: int(10_000, 10_000_000).default(100_000),
   })
   .prefault({});
 

@@ -55,7 +55,14 @@ export function openVrrp(config: LvskeepConfig, d: VrrpProcessDeps): VrrpControl
   }
   return createSupervisedVrrp({
     config: config.vrrp,
-    settings: { vipBackend: config.backend.vip, logLevel: logger.level, logFormat: d.logFormat, statusIntervalMs: 1_000 },
+    settings: {
+      vipBackend: config.backend.vip,
+      logLevel: logger.level,
+      logFormat: d.logFormat,
+      statusIntervalMs: 1_000,
+      // The child sets SCHED_RR on its own main thread: sched_setscheduler from here could only reach that thread by TID.
+      ...(config.global.vrrp_rt_priority > 0 ? { realtime: { priority: config.global.vrrp_rt_priority, rttimeUs: config.global.vrrp_rlimit_rttime } } : {}),
+    },
     logger,
     bus,
     spawn: d.spawn ?? forkChild,

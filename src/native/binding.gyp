@@ -10,7 +10,8 @@
         "c/addresses.c",
         "c/recv_parse.c",
         "c/raw_socket.c",
-        "c/packet_socket.c"
+        "c/packet_socket.c",
+        "c/rt_sched.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]

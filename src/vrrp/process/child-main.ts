@@ -2,9 +2,11 @@
 // does is in child.ts; this file plugs it onto `process`. Signals meant for the whole process group (Ctrl-C in a
 // terminal) are ignored: the parent decides when VRRP stops, and a parent that dies closes the IPC channel,
 // which stops VRRP here the planned way.
+import { availableParallelism } from 'node:os';
 import { createLogger, type LogFormat } from '../../log/logger.js';
 import { errorMessage } from '../../util/errors.js';
 import { createVrrpManager } from '../runtime/manager.js';
+import { tryLoadNativeAddon } from '../transport/native.js';
 import { createVrrpChild } from './child.js';
 import { isToChild, type FromChild } from './protocol.js';
 import type { LevelWithSilent } from 'pino';
@@ -15,7 +17,19 @@ if (!send) {
   process.exit(2);
 }
 
+/** The addon's setRealtime, or undefined when the addon is missing or older: the child then warns and runs without RT. */
+function nativeSetRealtime(): ((priority: number, rttimeUs: number) => void) | undefined {
+  try {
+    const addon = tryLoadNativeAddon();
+    return addon?.setRealtime ? (p, us) => addon.setRealtime?.(p, us) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const child = createVrrpChild({
+  setRealtime: nativeSetRealtime(),
+  cpuCount: availableParallelism,
   channel: {
     send(msg: FromChild, done) {
       if (!process.connected) return done(new Error('IPC channel closed'));

@@ -22,6 +22,16 @@ export interface ChildDeps {
   makeLogger(settings: ChildSettings): Promise<Logger>;
   makeManager(config: VrrpConfig, deps: Pick<VrrpManagerDeps, 'logger' | 'bus' | 'timers' | 'vipBackend'>): VrrpControl;
   timers?: RuntimeTimers;
+  /**
+   * Puts the calling (main) thread into SCHED_RR (the native addon's setRealtime); undefined when the addon is
+   * missing or predates it: VRRP then runs at normal scheduling, with one warning.
+   */
+  setRealtime?: (priority: number, rttimeUs: number) => void;
+  /**
+   * How many CPUs this process may run on (os.availableParallelism: its affinity mask). With one, the child does
+   * not go real-time (see goRealtime). Undefined: assumed more than one (unit tests).
+   */
+  cpuCount?: () => number;
   /** Called after the reply to `stop` has been sent: the process ends. */
   exit(): void;
 }
@@ -95,7 +105,48 @@ export function createVrrpChild(deps: ChildDeps): VrrpChild {
     } finally {
       pushStatus();
     }
+    // After the start, not before: module loading and the first setup burst are the longest stretches of CPU this
+    // thread ever runs without sleeping, and under RLIMIT_RTTIME they would cost a kill and a restart for nothing.
+    // The instances start in Backup and listen first, so no advert is due yet.
+    goRealtime(settings);
     return undefined;
+  };
+
+  const goRealtime = (settings: ChildSettings): void => {
+    const rt = settings.realtime;
+    if (!rt || rt.priority <= 0) return;
+    const fields = { priority: rt.priority, rttimeUs: rt.rttimeUs };
+    // One CPU: a SCHED_RR thread there stops everything else on the machine (the daemon, the checks, the kernel's
+    // threads) whenever it runs, and RLIMIT_RTTIME counts, in scheduler ticks, every tick it is on that CPU without
+    // having slept, interrupt and softirq work of the whole machine included. Its ordinary bursts then reach the
+    // limit and SIGXCPU ends VRRP: in the lab's single-CPU UML guest (HZ 100, so 10 ticks for the default 100 ms)
+    // both directors' VRRP processes died of SIGXCPU every 17 to 98 s, and a director whose VRRP process is being
+    // restarted cannot take over a planned step-down. On one CPU VRRP keeps global.vrrp_nice only.
+    const cpus = deps.cpuCount?.();
+    if (cpus !== undefined && cpus < 2) {
+      logger?.warn(
+        { ...fields, cpus },
+        'not making the VRRP thread real-time (global.vrrp_rt_priority): this process can run on only one CPU, where a SCHED_RR thread would stall everything else whenever it runs and RLIMIT_RTTIME (global.vrrp_rlimit_rttime) would kill VRRP during ordinary bursts; VRRP runs at normal scheduling (global.vrrp_nice)',
+      );
+      return;
+    }
+    if (!deps.setRealtime) {
+      logger?.warn(fields, 'cannot make the VRRP thread real-time (global.vrrp_rt_priority): the native addon is not loadable or was built before setRealtime (rebuild it with `npm run build:native`); VRRP runs at normal scheduling');
+      return;
+    }
+    try {
+      deps.setRealtime(rt.priority, rt.rttimeUs);
+      logger?.info(fields, 'VRRP thread runs SCHED_RR (global.vrrp_rt_priority)');
+    } catch (err) {
+      // Never fatal: VRRP at normal scheduling is what it was before this setting existed.
+      const code = (err as { code?: unknown }).code;
+      logger?.warn(
+        { ...fields, err: errorMessage(err) },
+        code === 'EPERM'
+          ? 'cannot make the VRRP thread real-time (global.vrrp_rt_priority needs CAP_SYS_NICE; with systemd add it to CapabilityBoundingSet and AmbientCapabilities); VRRP runs at normal scheduling, and its adverts may be late on a busy machine'
+          : 'cannot make the VRRP thread real-time (global.vrrp_rt_priority); VRRP runs at normal scheduling',
+      );
+    }
   };
 
   const stop = (): Promise<void> => {

@@ -12,6 +12,11 @@ export interface ChildSettings {
   logFormat: LogFormat;
   /** How often the child pushes its status (and timer lateness samples) without a state change; ms. */
   statusIntervalMs: number;
+  /**
+   * global.vrrp_rt_priority and vrrp_rlimit_rttime: the child puts its main thread into SCHED_RR at this priority
+   * (0 or absent: off) once its manager has started; rttimeUs is its RLIMIT_RTTIME.
+   */
+  realtime?: { priority: number; rttimeUs: number };
 }
 
 export type ToChild =

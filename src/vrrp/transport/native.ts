@@ -67,6 +67,14 @@ export interface NativeAddon {
   RawSocket: new (family: 4 | 6, protocol: number) => NativeRawSocket;
   sendEthernetFrame(ifindex: number, frame: Buffer): number;
   interfaceInfo(ifname: string): NativeInterfaceInfo;
+  /**
+   * SCHED_RR (with SCHED_RESET_ON_FORK) at `priority` 1..99 for the calling thread only, after setting RLIMIT_RTTIME
+   * to `rttimeUs` (soft; hard twice that; 0 leaves it). Throws Error with `code` = errno name (EPERM without
+   * CAP_SYS_NICE). Optional: added without an ABI bump, so an older build lacks it and VRRP runs without RT.
+   */
+  setRealtime?(priority: number, rttimeUs: number): void;
+  /** The calling thread's scheduling policy and RT priority (tests, diagnostics). Optional like setRealtime. */
+  schedPolicy?(): { policy: string; priority: number };
 }
 
 /** Thrown when the addon is missing or from an incompatible build; `cause` says which. */

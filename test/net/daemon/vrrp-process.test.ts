@@ -7,7 +7,7 @@
 //   pair never has the VIP on both directors and ends with exactly one master;
 // - SIGTERM still hands over the planned way through the VRRP process.
 // The VRRP process runs with lvs_sync, so its sync-daemon worker thread is there through the crash and the stop.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { controlRequest } from '../../../src/control/client.js';
@@ -27,12 +27,24 @@ const STALL_MS = 1_500;
 const CLI = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 const HOOK = join(REPO_ROOT, 'test', 'net', 'daemon', 'process-hook.ts');
 
+/** Scheduling policy and RT priority of one thread, from /proc/PID/task/TID/stat (fields 41 and 40). */
+function threadSched(pid: number, tid = pid): { policy: 'SCHED_OTHER' | 'SCHED_FIFO' | 'SCHED_RR' | string; rtPriority: number } {
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at field 3 (state).
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const policy = Number(f[41 - 3]);
+  return { policy: ['SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', '4', 'SCHED_IDLE'][policy] ?? String(policy), rtPriority: Number(f[40 - 3]) };
+}
+
 type Line = Record<string, unknown> & { msg?: string; hook?: string; where?: string; pid?: number; from?: number; to?: number; reason?: string };
 
 function daemonConfig(dir: string): string {
   return `
 global:
   state_dir: ${dir}/state
+  # vrrp_rt_priority stays at its default (SCHED_RR 10). The 1.5 s busy loop ordered in the VRRP process below
+  # must run to its end, so RLIMIT_RTTIME (whose SIGXCPU would end it at 100 ms) is at its maximum, 10 s.
+  vrrp_rlimit_rttime: 10000000
 control:
   socket: ${dir}/lvskeep.sock
 metrics:
@@ -194,6 +206,14 @@ requireRoot('net/daemon/vrrp-process', ['ip', 'tcpdump'])('VRRP in a supervised 
     // The child of the daemon, running the VRRP entry point.
     expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(new RegExp(`^PPid:\\s+${daemon.pid}$`, 'm'));
     expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('child-main');
+    // global.vrrp_rt_priority (default 10): its main thread, and only that one, runs SCHED_RR; the daemon does not.
+    await until('the SCHED_RR log', () => logged((l) => l.pid === pid && l.msg === 'VRRP thread runs SCHED_RR (global.vrrp_rt_priority)')[0], 10_000);
+    expect(threadSched(pid ?? 0)).toEqual({ policy: 'SCHED_RR', rtPriority: 10 });
+    const others = readdirSync(`/proc/${pid}/task`).map(Number).filter((t) => t !== pid);
+    expect(others.length).toBeGreaterThan(0);
+    for (const tid of others) expect(threadSched(pid ?? 0, tid).policy).toBe('SCHED_OTHER');
+    expect(threadSched(daemon.pid ?? 0).policy).toBe('SCHED_OTHER');
+    expect(readFileSync(`/proc/${pid}/limits`, 'utf8')).toMatch(/^Max realtime timeout\s+10000000\s+20000000\s+us/m);
     // Its log lines reach the daemon's output, marked as the VRRP process's.
     expect(logged((l) => l.process === 'vrrp' && l.pid === pid && typeof l.msg === 'string' && l.msg.startsWith('VRRP vi62: ')).length).toBeGreaterThan(0);
 
@@ -245,10 +265,16 @@ requireRoot('net/daemon/vrrp-process', ['ip', 'tcpdump'])('VRRP in a supervised 
     expect(newPid).not.toBe(pid);
     // The restarted process started in Backup and listened before claiming Master again.
     expect(logs.slice(before).find((l) => l.pid === newPid && l.msg === 'VRRP vi62: Initialize -> Backup')).toBeDefined();
+    // A restarted process is real-time again.
+    expect(threadSched(newPid ?? 0)).toEqual({ policy: 'SCHED_RR', rtPriority: 10 });
   });
 
   it('an uncaught error in the VRRP process is logged with its message and the process restarted', async () => {
     const pid = vrrpPids().at(-1) ?? 0;
+    // Its sync-daemon worker thread is at work first (a failed request, retried): the crash must end the process
+    // with that thread alive. The thread starts at normal scheduling (the real-time VRRP thread creates it with
+    // SCHED_RESET_ON_FORK) and compiles TypeScript under tsx here, so on a busy machine this can take a while.
+    await until('the sync-daemon worker at work', () => logs.find((l) => l.pid === pid && typeof l.msg === 'string' && l.msg.startsWith('IPVS sync daemon change failed')), 20_000);
     const before = logs.length;
     order({ where: 'vrrp', action: 'crash' });
     const crash = await until('the crash log', () => logs.slice(before).find((l) => l.msg === 'VRRP process exited unexpectedly; releasing its VIPs and restarting it'), 10_000);

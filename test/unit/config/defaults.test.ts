@@ -4,7 +4,7 @@ import { load, messagesAt } from './helpers.js';
 describe('defaults', () => {
   it('an empty file gives every documented default', () => {
     const c = load('');
-    expect(c.global).toEqual({ startup_delay: 0, state_dir: '/var/lib/lvskeep', watch_config: false, vrrp_nice: -10 });
+    expect(c.global).toEqual({ startup_delay: 0, state_dir: '/var/lib/lvskeep', watch_config: false, vrrp_nice: -10, vrrp_rt_priority: 10, vrrp_rlimit_rttime: 100_000 });
     expect(c.director).toEqual({ sysctls: 'manual' });
     expect(c.vrrp).toEqual({ instances: [], sync_groups: [] });
     expect(c.virtual_servers).toEqual([]);

@@ -71,6 +71,13 @@ log:
     expect(errors('global:\n  vrrp_nice: high\n')).toEqual(['t.yaml:2:14: global.vrrp_nice: expected a whole number -20..19, got a string']);
   });
 
+  it('checks global.vrrp_rt_priority (0..99) and vrrp_rlimit_rttime (µs) at their values', () => {
+    expect(errors('global:\n  vrrp_rt_priority: 100\n')).toEqual(['t.yaml:2:21: global.vrrp_rt_priority: must be 0..99']);
+    expect(errors('global:\n  vrrp_rt_priority: -1\n')).toEqual(['t.yaml:2:21: global.vrrp_rt_priority: must be 0..99']);
+    expect(errors('global:\n  vrrp_rt_priority: rr\n')).toEqual(['t.yaml:2:21: global.vrrp_rt_priority: expected a whole number 0..99, got a string']);
+    expect(errors('global:\n  vrrp_rlimit_rttime: 500\n')).toEqual(['t.yaml:2:23: global.vrrp_rlimit_rttime: must be 10000..10000000']);
+  });
+
   it('reports YAML syntax errors at their position', () => {
     const e = errors('global:\n  router_id: [a\nlog: {}\n');
     expect(e.length).toBeGreaterThan(0);

@@ -6,17 +6,17 @@ import type { VrrpConfig } from '../../../src/config/types.js';
 import { createEvent } from '../../../src/events/types.js';
 import type { EventBus } from '../../../src/events/bus.js';
 import type { LvsEvent } from '../../../src/events/types.js';
-import { silentLogger } from '../../../src/log/logger.js';
+import { silentLogger, type Logger } from '../../../src/log/logger.js';
 import { createVrrpChild, type ChildDeps } from '../../../src/vrrp/process/child.js';
 import type { FromChild } from '../../../src/vrrp/process/protocol.js';
 import type { VrrpControl } from '../../../src/vrrp/runtime/manager.js';
 import type { RuntimeTimers } from '../../../src/vrrp/runtime/timers.js';
 import { flush, ManualTimers } from '../vrrp-runtime/fakes.js';
-import { status, vrrpConfig } from './fakes.js';
+import { capturingLogger, status, vrrpConfig } from './fakes.js';
 
 const SETTINGS = { vipBackend: 'auto' as const, logLevel: 'info', logFormat: 'json' as const, statusIntervalMs: 500 };
 
-function fixture(opts: { parentReads?: boolean } = {}) {
+function fixture(opts: { parentReads?: boolean; logger?: Logger; setRealtime?: (priority: number, rttimeUs: number) => void; cpus?: number } = {}) {
   const timers = new ManualTimers();
   const sent: FromChild[] = [];
   const calls: string[] = [];
@@ -48,7 +48,9 @@ function fixture(opts: { parentReads?: boolean } = {}) {
         if (opts.parentReads ?? true) done(null);
       },
     },
-    makeLogger: () => Promise.resolve(silentLogger()),
+    makeLogger: () => Promise.resolve(opts.logger ?? silentLogger()),
+    ...(opts.setRealtime ? { setRealtime: opts.setRealtime } : {}),
+    ...(opts.cpus !== undefined ? { cpuCount: () => opts.cpus as number } : {}),
     makeManager: (_config, d) => {
       bus = d.bus;
       managerTimers = d.timers;
@@ -142,5 +144,64 @@ describe('VRRP child', () => {
     for (let i = 0; i < 3_000; i++) f.bus()?.emit(createEvent({ type: 'vrrp.split_brain', instance: 'vi1', peer: '192.0.2.2', cleared: false }, i));
     expect(f.sent.length).toBeLessThanOrEqual(1_000);
     expect(f.of('event').length).toBeGreaterThan(900);
+  });
+
+  describe('global.vrrp_rt_priority', () => {
+    const RT = { ...SETTINGS, realtime: { priority: 10, rttimeUs: 100_000 } };
+    async function startWith(settings: typeof SETTINGS & { realtime?: { priority: number; rttimeUs: number } }, setRealtime?: (p: number, us: number, managerCalls: readonly string[]) => void, cpus?: number) {
+      const { logger, lines } = await capturingLogger();
+      // `f` is assigned before `start` reaches setRealtime, so the callback can see what the manager was asked so far.
+      const f = fixture({ logger, ...(cpus !== undefined ? { cpus } : {}), ...(setRealtime ? { setRealtime: (p: number, us: number) => setRealtime(p, us, f.calls) } : {}) });
+      f.child.handle({ t: 'start', id: 1, config: vrrpConfig(), settings });
+      await flush();
+      await flush();
+      return { f, warnings: () => lines().filter((l) => l.level === 40).map((l) => String(l.msg)) };
+    }
+
+    it('makes the thread SCHED_RR after the manager started, at the configured priority and RLIMIT_RTTIME', async () => {
+      const calls: string[] = [];
+      const { f, warnings } = await startWith(RT, (p, us, managerCalls) => calls.push(`rt ${p} ${us} after ${managerCalls.join(',')}`));
+      expect(calls).toEqual(['rt 10 100000 after start']);
+      expect(warnings()).toEqual([]);
+      expect(f.of('reply')).toEqual([{ t: 'reply', id: 1, ok: true, value: undefined }]);
+    });
+
+    it('two CPUs or more: goes real-time', async () => {
+      const calls: number[] = [];
+      const { warnings } = await startWith(RT, (p) => calls.push(p), 2);
+      expect(calls).toEqual([10]);
+      expect(warnings()).toEqual([]);
+    });
+
+    it('one CPU: stays at normal scheduling with one warning saying why, VRRP starts anyway', async () => {
+      const calls: number[] = [];
+      const { f, warnings } = await startWith(RT, (p) => calls.push(p), 1);
+      expect(calls).toEqual([]);
+      expect(warnings()).toHaveLength(1);
+      expect(warnings()[0]).toMatch(/only one CPU/);
+      expect(f.of('reply')).toEqual([{ t: 'reply', id: 1, ok: true, value: undefined }]);
+    });
+
+    it('off (no realtime setting): never touches the scheduling', async () => {
+      const calls: number[] = [];
+      await startWith(SETTINGS, (p) => calls.push(p));
+      expect(calls).toEqual([]);
+    });
+
+    it('EPERM: one warning naming CAP_SYS_NICE, VRRP starts anyway', async () => {
+      const { f, warnings } = await startWith(RT, () => {
+        throw Object.assign(new Error('sched_setscheduler(SCHED_RR, priority 10): Operation not permitted (EPERM)'), { code: 'EPERM' });
+      });
+      expect(warnings()).toHaveLength(1);
+      expect(warnings()[0]).toMatch(/CAP_SYS_NICE/);
+      expect(f.of('reply')).toEqual([{ t: 'reply', id: 1, ok: true, value: undefined }]);
+    });
+
+    it('no native addon (or one built before setRealtime): one warning, VRRP starts anyway', async () => {
+      const { f, warnings } = await startWith(RT);
+      expect(warnings()).toHaveLength(1);
+      expect(warnings()[0]).toMatch(/native addon/);
+      expect(f.of('reply')).toEqual([{ t: 'reply', id: 1, ok: true, value: undefined }]);
+    });
   });
 });
