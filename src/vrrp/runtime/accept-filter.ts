@@ -37,6 +37,12 @@ export class AcceptModeController {
   private applied: DroppedVips | undefined;
   private running: Promise<void> | undefined;
   private dirty = false;
+  /**
+   * Removing the table failed and nothing has succeeded since. Then another removal is not retried on every
+   * state change: each try forks nft from the VRRP thread (in a kernel without nftables, such as the lab's
+   * guest, every VRRP transition paid a fork of this process for the same error). A VIP to drop is still tried.
+   */
+  private emptyFailed = false;
 
   constructor(
     private readonly filter: AcceptFilter,
@@ -53,7 +59,13 @@ export class AcceptModeController {
   /** Remove what an earlier run may have left (a crash, kill -9); rejects when nft cannot run. */
   async reset(): Promise<void> {
     await this.idle();
-    await this.filter.apply({ v4: [], v6: [] });
+    try {
+      await this.filter.apply({ v4: [], v6: [] });
+    } catch (err) {
+      this.emptyFailed = true;
+      throw err;
+    }
+    this.emptyFailed = false;
     this.applied = { v4: [], v6: [] };
   }
 
@@ -85,13 +97,16 @@ export class AcceptModeController {
       this.dirty = false;
       const want = droppedVips(this.entries.values());
       if (this.applied && sameDropped(this.applied, want)) continue;
+      if (!this.applied && this.emptyFailed && isEmpty(want)) continue;
       try {
         await this.filter.apply(want);
         this.applied = want;
+        this.emptyFailed = false;
         this.logger.info({ dropped: [...want.v4, ...want.v6] }, isEmpty(want) ? 'accept: false: no VIP traffic dropped' : 'accept: false: dropping traffic to the VIPs of this non-owner Master');
       } catch (err) {
         // The state machine goes on; the VIPs keep accepting, which is the safer failure for a director.
         this.applied = undefined;
+        if (isEmpty(want)) this.emptyFailed = true;
         this.logger.error({ err: errorMessage(err), dropped: [...want.v4, ...want.v6] }, 'accept: false could not be enforced');
       }
     }

@@ -18,8 +18,13 @@ import type { Stoppable } from '../../../src/vrrp/runtime/track-sources.js';
 export class FakeAcceptFilter implements AcceptFilter {
   readonly applied: DroppedVips[] = [];
   fail: Error | undefined;
+  /** Applies that were rejected with `fail`. */
+  failures = 0;
   apply(dropped: DroppedVips): Promise<void> {
-    if (this.fail) return Promise.reject(this.fail);
+    if (this.fail) {
+      this.failures++;
+      return Promise.reject(this.fail);
+    }
     this.applied.push(dropped);
     return Promise.resolve();
   }

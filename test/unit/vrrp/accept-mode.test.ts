@@ -71,6 +71,31 @@ describe('AcceptModeController', () => {
     await c.idle();
     expect(f.last()).toEqual(['192.0.2.50']);
   });
+
+  it('after removing the table failed, state changes with nothing to drop do not run nft again; one with a VIP to drop does', async () => {
+    const f = new FakeAcceptFilter();
+    const c = new AcceptModeController(f, silentLogger());
+    f.fail = new Error('Unable to initialize Netlink socket: Protocol not supported');
+    await expect(c.reset()).rejects.toThrow('Protocol not supported');
+    const tries = () => f.applied.length + f.failures;
+    const before = tries();
+    for (const master of [true, false, true, false]) {
+      c.update('a', entry(master, ['192.0.2.50'], true));
+      await c.idle();
+    }
+    expect(tries()).toBe(before);
+    c.update('a', entry(true, ['192.0.2.50']));
+    await c.idle();
+    expect(tries()).toBe(before + 1);
+    // Once nft works again, the drop is applied, and removing it later runs nft as usual.
+    f.fail = undefined;
+    c.update('a', entry(true, ['192.0.2.51']));
+    await c.idle();
+    expect(f.last()).toEqual(['192.0.2.51']);
+    c.update('a', entry(false, ['192.0.2.51']));
+    await c.idle();
+    expect(f.applied.map((d) => [...d.v4, ...d.v6])).toEqual([['192.0.2.51'], []]);
+  });
 });
 
 describe('lvskeep check: accept false on a virtual server address', () => {
