@@ -56,9 +56,14 @@ export function countReport(report) {
 }
 
 /** First non-blank line of an error message, without colour codes, at most 300 characters. */
-function firstLine(message) {
+function firstLine(message, durationMs) {
   // eslint-disable-next-line no-control-regex
-  const line = String(message ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '(no message)';
+  let line = String(message ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '(no message)';
+  // vitest's JSON report keeps only the stack of a timeout error, whose first line is this placeholder.
+  if (line === 'Error: STACK_TRACE_ERROR') {
+    const after = Number.isFinite(durationMs) ? ` after ${Math.round(durationMs)} ms` : '';
+    line = `timed out${after} (vitest test or hook timeout; the JSON report keeps no message)`;
+  }
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }
 
@@ -77,7 +82,7 @@ export function listFailures(report, root = '') {
     const failed = assertions.filter((a) => a?.status === 'failed');
     for (const a of failed) {
       const titles = [...(Array.isArray(a.ancestorTitles) ? a.ancestorTitles : []), a.title ?? a.fullName ?? '?'];
-      failures.push(`${[name, ...titles].join(' > ')}: ${firstLine(a.failureMessages?.[0])}`);
+      failures.push(`${[name, ...titles].join(' > ')}: ${firstLine(a.failureMessages?.[0], a.duration)}`);
     }
     if (file?.status === 'failed' && failed.length === 0) failures.push(`${name}: ${firstLine(file.message || 'failed without a failed test')}`);
   }

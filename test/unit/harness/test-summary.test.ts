@@ -41,6 +41,7 @@ describe('counting a vitest JSON report', () => {
             { status: 'failed', ancestorTitles: ['lifecycle', 'stop'], title: 'drains', failureMessages: ['\n\u001b[31mAssertionError: expected 1 to be 2\u001b[39m\n    at b.test.ts:3:4'] },
             { status: 'skipped', ancestorTitles: [], title: 'later', failureMessages: [] },
             { status: 'failed', ancestorTitles: [], title: 'top level', failureMessages: [`Error: ${'x'.repeat(400)}`] },
+            { status: 'failed', ancestorTitles: ['slow'], title: 'times out', duration: 5002.4, failureMessages: ['Error: STACK_TRACE_ERROR\n    at task (chunk-hooks.js:638:27)'] },
           ],
         },
         { name: '/elsewhere/c.test.ts', status: 'failed', message: 'Cannot find module y\nstack', assertionResults: [] },
@@ -49,6 +50,7 @@ describe('counting a vitest JSON report', () => {
     expect(listFailures(report, '/r')).toEqual([
       'test/unit/daemon/b.test.ts > lifecycle > stop > drains: AssertionError: expected 1 to be 2',
       `test/unit/daemon/b.test.ts > top level: Error: ${'x'.repeat(290)}...`,
+      'test/unit/daemon/b.test.ts > slow > times out: timed out after 5002 ms (vitest test or hook timeout; the JSON report keeps no message)',
       '/elsewhere/c.test.ts: Cannot find module y',
     ]);
     expect(listFailures(report)[0]).toMatch(/^\/r\/test\/unit\/daemon\/b\.test\.ts > lifecycle/);
