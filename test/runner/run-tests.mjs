@@ -6,7 +6,8 @@
 //           private tmpfs at /run/netns and vanish with the run; the host's interfaces are never touched.
 //   kernel  boots user-mode-linux ONCE (src/lab/uml/uml-run.mjs) and runs vitest --project kernel inside it,
 //           where IPVS exists; the JSON report is written to a host file and counted here.
-// Prints `<suite>: N passed, N failed, N skipped` per suite and `total: ...` as the last line (CI reads it).
+// Prints `<suite>: N passed, N failed, N skipped` per suite, each followed by its failures (`file > test: first
+// error line`, so that a CI log tail names them), and `total: ...` as the last line (CI reads it).
 // A suite whose prerequisites are missing is skipped with one loud line, except under CI=true, where that
 // is a failure. Exit status 1 if anything failed.
 import { spawn, spawnSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import process from 'node:process';
 import { clearTimeout, setTimeout } from 'node:timers';
-import { addCounts, countReport, emptyCounts, formatCounts, parseSuiteArgs } from './test-summary.mjs';
+import { addCounts, countReport, emptyCounts, formatCounts, listFailures, parseSuiteArgs } from './test-summary.mjs';
 import { DEFAULT_MODULES_DIR, findUmlBinary, REPO_ROOT, runInUml, SCRATCH_DIR } from '../../src/lab/uml/uml-run.mjs';
 
 const VITEST = join(REPO_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
@@ -111,13 +112,22 @@ function runInherited(argv, timeoutMs) {
   });
 }
 
+/** Failure lines of each suite, printed again in the final summary. */
+const failuresBySuite = new Map();
+
 /** Counts from the suite's JSON report, with suite-level errors folded in as failures. */
 function countsFrom(suite, reportPath, exitCode) {
+  const failures = [];
+  failuresBySuite.set(suite, failures);
+  const error = (line) => {
+    say(`ERROR ${suite} suite: ${line}`);
+    failures.push(line);
+  };
   let report;
   try {
     report = JSON.parse(readFileSync(reportPath, 'utf8'));
   } catch (err) {
-    say(`ERROR ${suite} suite: no readable vitest JSON report at ${reportPath} (${err.message}); vitest exit status ${exitCode}`);
+    error(`no readable vitest JSON report at ${reportPath} (${err.message}); vitest exit status ${exitCode}`);
     return { ...emptyCounts(), failed: 1 };
   }
   let counts;
@@ -125,17 +135,21 @@ function countsFrom(suite, reportPath, exitCode) {
   try {
     ({ counts, fileErrors } = countReport(report));
   } catch (err) {
-    say(`ERROR ${suite} suite: ${reportPath}: ${err.message}`);
+    error(`${reportPath}: ${err.message}`);
     return { ...emptyCounts(), failed: 1 };
   }
   for (const e of fileErrors) say(`ERROR ${suite} suite: test file failed to run: ${e}`);
+  failures.push(...listFailures(report, REPO_ROOT));
   if (exitCode !== 0 && counts.failed === 0) {
     // e.g. an unhandled rejection between tests: vitest fails the run but no test is marked failed.
-    say(`ERROR ${suite} suite: vitest exited with status ${exitCode} although no test failed (see its output above)`);
+    error(`vitest exited with status ${exitCode} although no test failed (see its output above)`);
     counts = { ...counts, failed: counts.failed + 1 };
   }
   return counts;
 }
+
+/** At most this many failure lines per suite in the summary (the rest are in vitest's output above). */
+const MAX_LISTED_FAILURES = 30;
 
 async function runUnit(reportPath) {
   const code = await runInherited([process.execPath, ...vitestArgs('unit', reportPath)], SUITE_TIMEOUT_MS);
@@ -214,6 +228,7 @@ async function main() {
         if (CI) {
           say(`FAILED ${suite} suite: prerequisites missing under CI=true: ${missing.join('; ')}`);
           counts = { ...emptyCounts(), failed: 1 };
+          failuresBySuite.set(suite, [`prerequisites missing under CI=true: ${missing.join('; ')}`]);
         } else {
           say(`SKIPPED ${suite} suite: ${missing.join('; ')}`);
           summary.push(`${suite}: SKIPPED (${missing.join('; ')})`);
@@ -227,6 +242,9 @@ async function main() {
       }
       say(formatCounts(counts, suite));
       summary.push(formatCounts(counts, suite));
+      const failures = failuresBySuite.get(suite) ?? [];
+      for (const f of failures.slice(0, MAX_LISTED_FAILURES)) summary.push(`  FAILED ${f}`);
+      if (failures.length > MAX_LISTED_FAILURES) summary.push(`  ... and ${failures.length - MAX_LISTED_FAILURES} more failures (see the ${suite} suite output above)`);
       total = addCounts(total, counts);
     }
   } finally {

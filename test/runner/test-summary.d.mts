@@ -11,3 +11,4 @@ export declare function emptyCounts(): Counts;
 export declare function addCounts(a: Counts, b: Counts): Counts;
 export declare function formatCounts(counts: Counts, label?: string): string;
 export declare function countReport(report: unknown): { counts: Counts; fileErrors: string[] };
+export declare function listFailures(report: unknown, root?: string): string[];

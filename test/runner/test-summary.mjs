@@ -54,3 +54,37 @@ export function countReport(report) {
   }
   return { counts, fileErrors };
 }
+
+/** First non-blank line of an error message, without colour codes, at most 300 characters. */
+function firstLine(message, durationMs) {
+  // eslint-disable-next-line no-control-regex
+  let line = String(message ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '(no message)';
+  // vitest's JSON report keeps only the stack of a timeout error, whose first line is this placeholder.
+  if (line === 'Error: STACK_TRACE_ERROR') {
+    const after = Number.isFinite(durationMs) ? ` after ${Math.round(durationMs)} ms` : '';
+    line = `timed out${after} (vitest test or hook timeout; the JSON report keeps no message)`;
+  }
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}
+
+/**
+ * One line per failure in a vitest JSON report, `file > describe > test: first error line`, file paths
+ * relative to `root` when under it: what the runner prints in its summary so a CI log tail names them.
+ * A test file that failed without a failed test is listed as `file: its message`.
+ */
+export function listFailures(report, root = '') {
+  const prefix = root && !root.endsWith('/') ? `${root}/` : root;
+  const failures = [];
+  for (const [i, file] of (Array.isArray(report?.testResults) ? report.testResults : []).entries()) {
+    let name = typeof file?.name === 'string' ? file.name : `testResults[${i}]`;
+    if (prefix && name.startsWith(prefix)) name = name.slice(prefix.length);
+    const assertions = Array.isArray(file?.assertionResults) ? file.assertionResults : [];
+    const failed = assertions.filter((a) => a?.status === 'failed');
+    for (const a of failed) {
+      const titles = [...(Array.isArray(a.ancestorTitles) ? a.ancestorTitles : []), a.title ?? a.fullName ?? '?'];
+      failures.push(`${[name, ...titles].join(' > ')}: ${firstLine(a.failureMessages?.[0], a.duration)}`);
+    }
+    if (file?.status === 'failed' && failed.length === 0) failures.push(`${name}: ${firstLine(file.message || 'failed without a failed test')}`);
+  }
+  return failures;
+}

@@ -44,9 +44,11 @@ describe('AlertDispatcher publish', () => {
     const { clock, sink, d } = setup({ queueSize: 1000 }, ['hang']);
     d.publish(down(clock, 1));
     await clock.advance(0);
-    const t0 = performance.now();
+    // CPU time, not wall time: on a loaded machine the process can wait longer than the bound for a core.
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < 500; i++) d.publish(down(clock, i + 2));
-    expect(performance.now() - t0).toBeLessThan(200);
+    const cpu = process.cpuUsage(cpu0);
+    expect((cpu.user + cpu.system) / 1000).toBeLessThan(200);
     expect(sink.calls.length).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 // runDaemon as systemd drives it, with its signals from an EventEmitter: an invalid config on SIGHUP is
 // rejected (errors logged, daemon.reload_failed) and the running table stays; a valid one is applied.
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -40,24 +40,36 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 
   }
 }
 
+/**
+ * A logger that keeps its JSON lines. `started()` counts 'lvskeep started': runDaemon logs it once start() is
+ * done and installs its signal handlers in the same turn, so only after it may a test send a signal or a
+ * control request (the control socket exists, and the table may be written, while the daemon is still
+ * starting: a SIGTERM then was lost and the test hung; a request got 'not accepting requests (starting)').
+ */
+async function capturingLogger(): Promise<{ logger: Awaited<ReturnType<typeof createLogger>>; lines: Record<string, unknown>[]; started: () => number }> {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  const logger = await createLogger({ level: 'info', destination: sink });
+  return { logger, lines, started: () => lines.filter((l) => l.msg === 'lvskeep started').length };
+}
+
 describe('runDaemon lifecycle', () => {
   it('keeps the running config on an invalid SIGHUP, applies a valid one, stops on SIGTERM with exit 0', async () => {
     dir = mkdtempSync(join(tmpdir(), 'lvskeep-daemon-'));
     const path = join(dir, 'lvskeep.yaml');
     writeFileSync(path, CONFIG(2, join(dir, 'ctl', 'lvskeep.sock')));
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-        done();
-      },
-    });
-    const logger = await createLogger({ level: 'info', destination: sink });
+    const { logger, lines, started } = await capturingLogger();
     const backend = new MemoryBackend();
     const signals = new EventEmitter();
     const weight = async (): Promise<string> => formatState(await backend.dump());
     const exit = runDaemon({ configPath: path, logger, signals, openBackend: () => Promise.resolve(backend), daemonDeps: { vrrpFactory: () => undefined } });
 
+    await until('the start', () => started() === 1);
     await until('the first table', async () => (await weight()).includes('-w 2'));
     writeFileSync(path, CONFIG(2, join(dir, 'ctl', 'lvskeep.sock')).replace('weight: 2', 'weight: lots'));
     signals.emit('SIGHUP');
@@ -98,8 +110,8 @@ describe('runDaemon lifecycle', () => {
     dir = mkdtempSync(join(tmpdir(), 'lvskeep-daemon-'));
     const path = join(dir, 'lvskeep.yaml');
     writeFileSync(path, `director:\n  sysctls: auto\n${CONFIG(1, join(dir, 'ctl.sock'))}`);
-    const logger = await createLogger({ level: 'silent' });
-    for (const dryRun of [false, true]) {
+    const { logger, started } = await capturingLogger();
+    for (const [n, dryRun] of [false, true].entries()) {
       const calls: number[] = [];
       const signals = new EventEmitter();
       const exit = runDaemon({
@@ -114,7 +126,7 @@ describe('runDaemon lifecycle', () => {
           return Promise.resolve({ dryRun: false, changes: [{ key: 'net/ipv4/ip_forward', from: '0', to: '1', why: 'NAT' }], unchanged: [] });
         },
       });
-      await until('the control socket', () => existsSync(join(dir ?? '', 'ctl.sock')));
+      await until('the start', () => started() === n + 1);
       signals.emit('SIGTERM');
       expect(await exit).toBe(0);
       expect(calls).toEqual(dryRun ? [] : [1]);
@@ -126,7 +138,7 @@ describe('runDaemon lifecycle', () => {
     const path = join(dir, 'lvskeep.yaml');
     const socket = join(dir, 'ctl.sock');
     writeFileSync(path, CONFIG(4, socket));
-    const logger = await createLogger({ level: 'silent' });
+    const { logger, started } = await capturingLogger();
     const backend = new MemoryBackend();
     const weight = async (): Promise<number | undefined> => (await backend.dump())[0]?.dests[0]?.weight;
     const run = (): { signals: EventEmitter; exit: Promise<number> } => {
@@ -137,6 +149,7 @@ describe('runDaemon lifecycle', () => {
     };
 
     const first = run();
+    await until('the first start', () => started() === 1);
     await until('the first table', async () => (await weight()) === 4);
     const r = await controlRequest(socket, 'maintenance', { vs: 'tcp 203.0.113.1:80', rs: '198.51.100.11:80' });
     expect(r).toEqual({ virtualServer: '203.0.113.1:80', realServers: ['198.51.100.11:80'] });
@@ -145,7 +158,7 @@ describe('runDaemon lifecycle', () => {
     expect(await first.exit).toBe(0);
 
     const second = run();
-    await until('the control socket', () => existsSync(socket));
+    await until('the second start', () => started() === 2);
     const status = await controlRequest(socket, 'status', {});
     expect(status.virtualServers[0]?.realServers[0]).toMatchObject({ id: '198.51.100.11:80', status: 'maintenance', manual: 'maintenance', kernelWeight: 0 });
     second.signals.emit('SIGTERM');

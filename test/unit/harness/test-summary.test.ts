@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addCounts, countReport, formatCounts, parseSuiteArgs } from '../../runner/test-summary.mjs';
+import { addCounts, countReport, formatCounts, listFailures, parseSuiteArgs } from '../../runner/test-summary.mjs';
 
 // The pattern CI applies to the runner's last line.
 const CI_LINE = /^(\w+: )?\d+ passed, \d+ failed(, \d+ skipped)?$/;
@@ -28,6 +28,33 @@ describe('counting a vitest JSON report', () => {
     const { counts, fileErrors } = countReport(report);
     expect(counts).toEqual({ passed: 0, failed: 1, skipped: 0 });
     expect(fileErrors).toEqual(['/r/test/net/x.test.ts: prerequisites missing under CI=true']);
+  });
+
+  it('lists every failed test as file > describe > test: first error line, for the summary', () => {
+    const report = {
+      testResults: [
+        { name: '/r/test/unit/a.test.ts', status: 'passed', assertionResults: [{ status: 'passed', ancestorTitles: ['x'], title: 'ok', failureMessages: [] }] },
+        {
+          name: '/r/test/unit/daemon/b.test.ts',
+          status: 'failed',
+          assertionResults: [
+            { status: 'failed', ancestorTitles: ['lifecycle', 'stop'], title: 'drains', failureMessages: ['\n\u001b[31mAssertionError: expected 1 to be 2\u001b[39m\n    at b.test.ts:3:4'] },
+            { status: 'skipped', ancestorTitles: [], title: 'later', failureMessages: [] },
+            { status: 'failed', ancestorTitles: [], title: 'top level', failureMessages: [`Error: ${'x'.repeat(400)}`] },
+            { status: 'failed', ancestorTitles: ['slow'], title: 'times out', duration: 5002.4, failureMessages: ['Error: STACK_TRACE_ERROR\n    at task (chunk-hooks.js:638:27)'] },
+          ],
+        },
+        { name: '/elsewhere/c.test.ts', status: 'failed', message: 'Cannot find module y\nstack', assertionResults: [] },
+      ],
+    };
+    expect(listFailures(report, '/r')).toEqual([
+      'test/unit/daemon/b.test.ts > lifecycle > stop > drains: AssertionError: expected 1 to be 2',
+      `test/unit/daemon/b.test.ts > top level: Error: ${'x'.repeat(290)}...`,
+      'test/unit/daemon/b.test.ts > slow > times out: timed out after 5002 ms (vitest test or hook timeout; the JSON report keeps no message)',
+      '/elsewhere/c.test.ts: Cannot find module y',
+    ]);
+    expect(listFailures(report)[0]).toMatch(/^\/r\/test\/unit\/daemon\/b\.test\.ts > lifecycle/);
+    expect(listFailures({ testResults: [{ name: 'a', status: 'passed', assertionResults: [{ status: 'passed' }] }] })).toEqual([]);
   });
 
   it('rejects something that is not a report', () => {

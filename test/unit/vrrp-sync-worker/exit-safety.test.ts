@@ -3,7 +3,7 @@
 // ends with its own exit code, never by a native crash. The negative control ends the same way without the
 // proxy's exit hook and must crash at least once in its runs, so the measurement can see the crash.
 // Without the ip_vs module each request still opens a socket and fails its family lookup: the socket is busy.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -12,24 +12,37 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'vrrp', 'sync-worker-exit.ts');
 const DELAYS = [0, 2, 5, 10, 20];
 
-function run(mode: string, delayMs: number): { status: number | null; signal: string | null; out: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', FIXTURE, mode, String(delayMs)], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
-  return { status: r.status, signal: r.signal, out: `${r.stdout}${r.stderr}`.slice(-500) };
+/**
+ * One fixture process. Asynchronous on purpose: a spawnSync per run blocked this vitest worker's event loop for
+ * the whole file (minutes on a loaded machine), long enough for vitest's own worker RPC to time out
+ * ('[vitest-worker]: Timeout calling "onTaskUpdate"', an unhandled error that fails the run).
+ */
+function run(mode: string, delayMs: number): Promise<{ status: number | null; signal: string | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, mode, String(delayMs)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (status, signal) => resolve({ status, signal, out: `${stdout}${stderr}`.slice(-500) }));
+  });
 }
 
 describe('sync-daemon worker: ending the process while the worker is busy', () => {
   for (const [mode, code] of [['exit', 7], ['throw', 70], ['close', 0]] as const) {
-    it(`${mode}: exit code ${code} every time`, () => {
+    it(`${mode}: exit code ${code} every time`, async () => {
       for (const d of DELAYS) {
-        const r = run(mode, d);
+        const r = await run(mode, d);
         expect({ delay: d, status: r.status, signal: r.signal }, r.out).toEqual({ delay: d, status: code, signal: null });
         expect(r.out).toContain('"errors"');
       }
     }, 120_000);
   }
 
-  it('negative control: without the exit hook the same exit crashes', () => {
-    const results = [...DELAYS, ...DELAYS].map((d) => run('unsafe', d));
+  it('negative control: without the exit hook the same exit crashes', async () => {
+    const results = [];
+    for (const d of [...DELAYS, ...DELAYS]) results.push(await run('unsafe', d));
     expect(results.some((r) => r.status === 134 || r.signal === 'SIGABRT' || r.signal === 'SIGSEGV' || r.status === 139), JSON.stringify(results.map((r) => [r.status, r.signal]))).toBe(true);
   }, 180_000);
 });

@@ -66,6 +66,9 @@ function checkDecoded(r: Decoded<DecodedPacket>): void {
   }
 }
 
+// CPU-bound and deterministic: ~1 s idle, 5x that on a loaded 2-core machine, past vitest's 5 s default.
+const FUZZ_TIMEOUT_MS = 60_000;
+
 describe(`decoder fuzz (seed 0x${SEED.toString(16)})`, () => {
   it('mutated captures and encoded packets: 20000 cases, never throws', () => {
     const rand = mulberry32(SEED);
@@ -86,7 +89,7 @@ describe(`decoder fuzz (seed 0x${SEED.toString(16)})`, () => {
     // the same length or flips in ignored bits are not): make sure both paths were exercised.
     expect(ok).toBeGreaterThan(0);
     expect(ok).toBeLessThan(20_000);
-  });
+  }, FUZZ_TIMEOUT_MS);
 
   it('random buffers as IP packets and as bare VRRP payloads: 20000 cases, never throws', () => {
     const rand = mulberry32(SEED ^ 0xabcdef);
@@ -110,5 +113,5 @@ describe(`decoder fuzz (seed 0x${SEED.toString(16)})`, () => {
         throw new Error(`case ${i} threw on ${Buffer.from(buf).toString('hex')}: ${String(err)}`);
       }
     }
-  });
+  }, FUZZ_TIMEOUT_MS);
 });

@@ -55,6 +55,9 @@ function checkInvariants(s: VrrpInstanceState, where: () => string): void {
   if (broken) expect.fail(`${broken} at ${where()}`);
 }
 
+// CPU-bound and deterministic: ~1 s idle, 5x that on a loaded 2-core machine, past vitest's 5 s default.
+const FUZZ_TIMEOUT_MS = 60_000;
+
 describe('state machine under random events', () => {
   it('5000 sequences x 40 events keep the invariants', () => {
     const rand = mulberry32(0xfeed);
@@ -78,7 +81,7 @@ describe('state machine under random events', () => {
         checkInvariants(s, () => `seq ${seq} event ${i} ${JSON.stringify(ev)}`);
       }
     }
-  });
+  }, FUZZ_TIMEOUT_MS);
 
   it('a sync group never has one member Master while another is Fault', () => {
     const rand = mulberry32(0xc0ffee);
@@ -101,5 +104,5 @@ describe('state machine under random events', () => {
         if (names.includes('Master') && names.includes('Fault')) expect.fail(`seq ${seq} event ${i} ${member} ${JSON.stringify(ev)} -> ${names.join(',')}`);
       }
     }
-  });
+  }, FUZZ_TIMEOUT_MS);
 });
