@@ -126,6 +126,26 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     requestReload: (source) => reload(source),
   });
 
+  // From here on parts may be running (VRRP process, control socket, table writes): a SIGTERM/SIGINT must stop
+  // them in order and a SIGHUP must not end the process (both default actions would kill it half started).
+  // Until start() is done they are noted, and acted on once it is.
+  const early = { stop: undefined as string | undefined, hup: false, wake: undefined as (() => void) | undefined };
+  const earlyStop = (signal: string) => (): void => {
+    if (early.stop) return;
+    early.stop = signal;
+    logger.info({ signal }, 'stop requested while starting; stopping as soon as the start is done');
+    early.wake?.();
+  };
+  const earlyHup = (): void => {
+    early.hup = true;
+    logger.info({ signal: 'SIGHUP' }, 'reload requested while starting; reloading once started');
+  };
+  const early$ = { SIGTERM: earlyStop('SIGTERM'), SIGINT: earlyStop('SIGINT'), SIGHUP: earlyHup };
+  for (const [sig, fn] of Object.entries(early$)) signals.on(sig, fn);
+  const dropEarly = (): void => {
+    for (const [sig, fn] of Object.entries(early$)) signals.off(sig, fn);
+  };
+
   if (config.director.sysctls === 'auto' && !opts.dryRun) {
     // NAT needs forwarding and no ICMP redirects; failing to set them is logged, VRRP and checks still run.
     try {
@@ -135,13 +155,27 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       logger.error({ err: errorMessage(err) }, 'director.sysctls auto: could not set the director sysctls');
     }
   }
-  if (config.global.startup_delay > 0) {
+  if (config.global.startup_delay > 0 && !early.stop) {
     logger.info({ ms: config.global.startup_delay }, 'waiting startup_delay before starting');
-    await new Promise((r) => setTimeout(r, config.global.startup_delay));
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, config.global.startup_delay);
+      early.wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+    early.wake = undefined;
+  }
+  if (early.stop) {
+    dropEarly();
+    logger.info({ signal: early.stop }, 'lvskeep stopping before it started');
+    await daemon.stop(early.stop).catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'stop failed'));
+    return 0;
   }
   try {
     await daemon.start();
   } catch (err) {
+    dropEarly();
     logger.error({ err: errorMessage(err) }, 'lvskeep could not start');
     await daemon.stop('start failed').catch(() => undefined);
     return 1;
@@ -173,6 +207,10 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     signals.on('SIGHUP', onHup);
     signals.on('SIGTERM', onTerm);
     signals.on('SIGINT', onInt);
+    // Installed in the same turn as the handlers above, so no signal falls between the two sets.
+    dropEarly();
+    if (early.stop) (early.stop === 'SIGINT' ? onInt : onTerm)();
+    else if (early.hup) onHup();
   });
 }
 

@@ -164,4 +164,42 @@ describe('runDaemon lifecycle', () => {
     second.signals.emit('SIGTERM');
     expect(await second.exit).toBe(0);
   });
+
+  it('a SIGTERM while starting (here during startup_delay) stops the daemon at once with exit 0; nothing is started', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lvskeep-daemon-'));
+    const path = join(dir, 'lvskeep.yaml');
+    writeFileSync(path, CONFIG(3, join(dir, 'ctl.sock')).replace('global:\n', 'global:\n  startup_delay: 1h\n'));
+    const { logger, lines, started } = await capturingLogger();
+    const backend = new MemoryBackend();
+    const signals = new EventEmitter();
+    const exit = runDaemon({ configPath: path, logger, signals, openBackend: () => Promise.resolve(backend), daemonDeps: { vrrpFactory: () => undefined } });
+    await until('the startup_delay wait', () => lines.some((l) => l.msg === 'waiting startup_delay before starting'));
+    // Without a handler of its own this would be a listener-less emit here, and process death under systemd.
+    expect(signals.listenerCount('SIGTERM')).toBe(1);
+    signals.emit('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(started()).toBe(0);
+    expect(backend.applyCalls).toBe(0);
+    expect(lines.some((l) => l.msg === 'lvskeep stopping before it started')).toBe(true);
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) expect(signals.listenerCount(sig)).toBe(0);
+  });
+
+  it('a SIGHUP while starting is not lost: the config is reloaded once the start is done', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lvskeep-daemon-'));
+    const path = join(dir, 'lvskeep.yaml');
+    const withDelay = (w: number): string => CONFIG(w, join(dir ?? '', 'ctl.sock')).replace('global:\n', 'global:\n  startup_delay: 300ms\n');
+    writeFileSync(path, withDelay(3));
+    const { logger, lines, started } = await capturingLogger();
+    const backend = new MemoryBackend();
+    const signals = new EventEmitter();
+    const exit = runDaemon({ configPath: path, logger, signals, openBackend: () => Promise.resolve(backend), daemonDeps: { vrrpFactory: () => undefined } });
+    await until('the startup_delay wait', () => lines.some((l) => l.msg === 'waiting startup_delay before starting'));
+    writeFileSync(path, withDelay(8));
+    signals.emit('SIGHUP');
+    await until('the start', () => started() === 1);
+    await until('the reloaded weight', async () => formatState(await backend.dump()).includes('-w 8'));
+    expect(lines.some((l) => (l.event as { type?: string } | undefined)?.type === 'daemon.reloaded')).toBe(true);
+    signals.emit('SIGTERM');
+    expect(await exit).toBe(0);
+  });
 });
