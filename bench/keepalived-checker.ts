@@ -15,7 +15,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LineReader, runBench } from './lib.js';
 
@@ -202,6 +202,17 @@ function lvskeepConf(kind: Kind, n: number): string {
 interface Measure {
   cpuMsPerSecond: number;
   checksPerSecond: number;
+  /** CPU of the local servers' process in the same window: it shares the guest's CPUs with the checker. */
+  serversCpuMsPerSecond: number;
+  /** Idle share of all the guest's CPUs in the window (from /proc/stat), percent: near 0 the checker is CPU-bound. */
+  idlePercent: number;
+}
+
+/** Idle and total jiffies of all CPUs from the first line of /proc/stat. */
+function cpuJiffies(): { idle: number; total: number } {
+  const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+  return { idle: (f[3] ?? 0) + (f[4] ?? 0), total };
 }
 
 async function measure(pid: number, servers: { child: ChildProcess; reader: LineReader }, ticks: number): Promise<Measure> {
@@ -210,14 +221,20 @@ async function measure(pid: number, servers: { child: ChildProcess; reader: Line
     servers.child.stdin?.write('count\n');
     return Number(await servers.reader.next(5_000, 'the bench servers (count)'));
   };
+  const serversPid = servers.child.pid ?? 0;
   const c0 = await count();
   const cpu0 = cpuMs(pid, ticks);
+  const s0 = cpuMs(serversPid, ticks);
+  const j0 = cpuJiffies();
   const t0 = performance.now();
   await sleep(WINDOW_S * 1000);
   const cpu1 = cpuMs(pid, ticks);
+  const s1 = cpuMs(serversPid, ticks);
+  const j1 = cpuJiffies();
   const c1 = await count();
   const secs = (performance.now() - t0) / 1000;
-  return { cpuMsPerSecond: (cpu1 - cpu0) / secs, checksPerSecond: (c1 - c0) / secs };
+  const idlePercent = j1.total > j0.total ? ((j1.idle - j0.idle) / (j1.total - j0.total)) * 100 : NaN;
+  return { cpuMsPerSecond: (cpu1 - cpu0) / secs, checksPerSecond: (c1 - c0) / secs, serversCpuMsPerSecond: (s1 - s0) / secs, idlePercent };
 }
 
 async function waitForFile(path: string, limitMs: number): Promise<string> {
@@ -320,6 +337,9 @@ async function inner(): Promise<number> {
           l ? l.cpuMsPerSecond.toFixed(0) : '-',
           per1000(l),
           ratio,
+          k ? k.serversCpuMsPerSecond.toFixed(0) : '-',
+          l ? l.serversCpuMsPerSecond.toFixed(0) : '-',
+          `${k ? k.idlePercent.toFixed(0) : '-'} / ${l ? l.idlePercent.toFixed(0) : '-'}`,
         ]);
       }
     }
@@ -328,12 +348,13 @@ async function inner(): Promise<number> {
     await stopChild(servers.child, 'bench servers');
     rmSync(dir, { recursive: true, force: true });
   }
-  const head = ['check', 'real servers', 'keepalived checks/s', 'keepalived CPU ms/s', 'keepalived CPU ms / 1000 checks', 'lvskeep checks/s', 'lvskeep CPU ms/s', 'lvskeep CPU ms / 1000 checks', 'CPU per check, lvskeep / keepalived'];
+  const head = ['check', 'real servers', 'keepalived checks/s', 'keepalived CPU ms/s', 'keepalived CPU ms / 1000 checks', 'lvskeep checks/s', 'lvskeep CPU ms/s', 'lvskeep CPU ms / 1000 checks', 'CPU per check, lvskeep / keepalived', 'servers CPU ms/s (beside keepalived)', 'servers CPU ms/s (beside lvskeep)', 'guest idle %, keepalived / lvskeep'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   console.log(`keepalived ${keepalivedVersion()} checker process (keepalived -C) beside lvskeep (buildDaemon, netlink backend), same real servers at 1 s, one after the other in one guest run`);
   console.log(`CPU: utime+stime from /proc/<pid>/stat over ${WINDOW_S} s after ${WARMUP_S} s warm-up; checks/s: connections the local servers accepted in that window`);
-  console.log('inside user-mode-linux: absolute figures say little about real hardware, the ratio in the last column is the point');
+  console.log(`inside user-mode-linux (${availableParallelism()} CPU): absolute figures say little about real hardware, the CPU-per-check ratio is the point`);
+  console.log('the local servers run in the same guest: guest idle near 0 % means checker + servers use all its CPU, and checks/s below the real servers count is then CPU-bound');
   console.log([line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n'));
   return failures === 0 ? 0 : 1;
 }

@@ -1,8 +1,10 @@
 /**
- * Runs thousands of periodic checks: each on its own interval with jitter, first starts spread over one
- * interval (so a restart does not fire every check in the same millisecond), never overlapping with itself,
- * at most `maxConcurrent` in flight (the rest wait in a FIFO holding each check at most once). Timers are
- * injectable; `stop()` clears every timer, aborts every run, waits for them and closes every check.
+ * Runs thousands of periodic checks: each on its own interval with symmetric jitter, first starts spread over
+ * one interval (so a restart does not fire every check in the same millisecond), never overlapping with itself,
+ * at most `maxConcurrent` in flight (the rest wait in a FIFO holding each check at most once). A run is planned
+ * one jittered interval after the previous one was due (not after it started or ended), so timer lateness and
+ * waits in the queue do not accumulate: on average a check runs once per interval whenever the CPU allows it.
+ * Timers are injectable; `stop()` clears every timer, aborts every run, waits for them and closes every check.
  */
 import { errorMessage } from '../util/errors.js';
 import type { ProbeResult } from './types.js';
@@ -51,6 +53,11 @@ export interface SchedulerOptions {
 
 interface Entry {
   check: ScheduledCheck;
+  /**
+   * When the current (or next) run was planned to start. Periods are counted from this plan, not from the
+   * moment a run actually started, so a late timer or a wait in the queue does not lengthen every later period.
+   */
+  due: number;
   timer?: TimerHandle;
   queued: boolean;
   running?: { ctl: AbortController; done: Promise<void> };
@@ -92,15 +99,15 @@ export class CheckScheduler {
     if (this.stopped) throw new Error(`scheduler: add(${check.id}) after stop()`);
     if (this.entries.has(check.id)) throw new Error(`scheduler: check id ${check.id} already added`);
     if (!(check.intervalMs > 0)) throw new Error(`scheduler: check ${check.id}: intervalMs ${check.intervalMs} must be > 0`);
-    const entry: Entry = { check, queued: false, removed: false };
+    const entry: Entry = { check, due: 0, queued: false, removed: false };
     this.entries.set(check.id, entry);
-    if (this.started) this.schedule(entry, this.firstDelay(check));
+    if (this.started) this.scheduleFirst(entry);
   }
 
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
-    for (const entry of this.entries.values()) this.schedule(entry, this.firstDelay(entry.check));
+    for (const entry of this.entries.values()) this.scheduleFirst(entry);
   }
 
   async remove(id: string): Promise<void> {
@@ -153,22 +160,40 @@ export class CheckScheduler {
   }
 
   /** Spread first runs uniformly over one interval. */
-  private firstDelay(check: ScheduledCheck): number {
-    return Math.floor(this.random() * check.intervalMs);
+  private scheduleFirst(entry: Entry): void {
+    entry.due = this.timers.now() + Math.floor(this.random() * entry.check.intervalMs);
+    this.schedule(entry);
   }
 
-  /** The interval stretched or shrunk by up to jitterPercent. */
+  /** The interval stretched or shrunk by up to jitterPercent, uniformly: on average exactly the interval. */
   private jittered(check: ScheduledCheck): number {
     const j = Math.min(Math.max(check.jitterPercent, 0), 100) / 100;
     return Math.max(1, Math.round(check.intervalMs * (1 + (this.random() * 2 - 1) * j)));
   }
 
-  private schedule(entry: Entry, delayMs: number): void {
+  /**
+   * Plan the run after the one that was due at `entry.due` and started at `startedAt` (called once it has
+   * finished): one jittered interval after it was due, so a late timer or a wait in the queue does not lengthen
+   * the period and the mean period is the interval. If it started a whole period late, the plan slips to one
+   * period after its start instead (missed runs are not made up); if it ended past the next start (it took
+   * longer than the interval), the next run starts at once. Never more than one period ahead: the clock may
+   * be the wall clock, and one stepped back must not hold every check until it catches up with the old plan.
+   */
+  private scheduleNext(entry: Entry, startedAt: number): void {
+    const period = this.jittered(entry.check);
+    const now = this.timers.now();
+    let next = entry.due + period;
+    if (next <= startedAt) next = startedAt + period;
+    entry.due = Math.min(Math.max(next, now), now + period);
+    this.schedule(entry);
+  }
+
+  private schedule(entry: Entry): void {
     if (entry.removed || this.stopped) return;
     entry.timer = this.timers.setTimeout(() => {
       entry.timer = undefined;
       this.due(entry);
-    }, Math.max(0, delayMs));
+    }, Math.max(0, entry.due - this.timers.now()));
   }
 
   private due(entry: Entry): void {
@@ -227,10 +252,7 @@ export class CheckScheduler {
     })().finally(() => {
       this.inFlight--;
       entry.running = undefined;
-      if (!entry.removed && !this.stopped) {
-        // Next start one (jittered) interval after this start; right away if the run took longer than that.
-        this.schedule(entry, startedAt + this.jittered(check) - this.timers.now());
-      }
+      if (!entry.removed && !this.stopped) this.scheduleNext(entry, startedAt);
       this.pump();
     }).catch((err: unknown) => this.onError(check.id, 'scheduler', err));
     entry.running = { ctl, done };

@@ -49,6 +49,26 @@ function fakeCheck(timers: FakeTimers, log: Log, id: string, intervalMs: number,
   };
 }
 
+/** Timers that fire `lateMs` after they were due, like a busy event loop (the turn timer of 0 ms too). */
+class LateTimers extends FakeTimers {
+  constructor(private readonly lateMs: number) {
+    super();
+  }
+
+  override setTimeout(fn: () => void, ms: number): number {
+    return super.setTimeout(fn, ms + this.lateMs);
+  }
+}
+
+/** FakeTimers whose now() (the wall clock) is off by `step` ms; the timers themselves keep real time. */
+class SteppedClock extends FakeTimers {
+  step = 0;
+
+  override now(): number {
+    return super.now() + this.step;
+  }
+}
+
 function newLog(): Log {
   return { starts: new Map(), maxConcurrent: 0, current: 0, perId: new Map(), overlap: false, aborted: 0, closed: 0, results: 0 };
 }
@@ -95,6 +115,86 @@ describe('check scheduler', () => {
       expect(g).toBeLessThanOrEqual(1100);
     }
     expect(new Set(j).size).toBeGreaterThan(5);
+    await s.stop();
+  });
+
+  it('counts the period from when a run was due: late timers do not stretch it', async () => {
+    // Every timer fires 40 ms late, as on a busy event loop. Counting from the actual start would make the
+    // period 1040 ms (57.7 runs a minute); counted from the plan it stays 1000 ms.
+    const timers = new LateTimers(40);
+    const log = newLog();
+    const s = new CheckScheduler({ timers, random: () => 0 });
+    s.add(fakeCheck(timers, log, 'c', 1000, 10));
+    s.start();
+    await timers.advance(60_000);
+    const st = log.starts.get('c') ?? [];
+    expect(st[0]).toBe(40);
+    expect(st.length).toBe(60);
+    for (let i = 1; i < st.length; i++) expect((st[i] ?? 0) - (st[i - 1] ?? 0)).toBe(1000);
+    await s.stop();
+  });
+
+  it('counts the period from when a run was due: a wait in the queue does not stretch it', async () => {
+    // One slot shared by two checks busy 40 % of the time each, with jitter: they collide now and then and one
+    // waits for the other. Counted from the actual start, every wait would lengthen that period for good
+    // (about 4 % fewer runs); counted from the plan, each still runs once per interval on average.
+    const timers = new FakeTimers();
+    const log = newLog();
+    const s = new CheckScheduler({ timers, random: seeded(8), maxConcurrent: 1 });
+    s.add(fakeCheck(timers, log, 'a', 1000, 400, 20));
+    s.add(fakeCheck(timers, log, 'b', 1000, 400, 20));
+    s.start();
+    await timers.advance(400_000);
+    for (const id of ['a', 'b']) expect(Math.abs((log.starts.get(id)?.length ?? 0) - 400)).toBeLessThanOrEqual(4);
+    expect(log.overlap).toBe(false);
+    await s.stop();
+  });
+
+  it('jitters periods symmetrically: the mean period is the interval', async () => {
+    const timers = new FakeTimers();
+    const log = newLog();
+    const s = new CheckScheduler({ timers, random: seeded(7) });
+    for (let i = 0; i < 20; i++) s.add(fakeCheck(timers, log, `c${i}`, 1000, 50, 20));
+    s.start();
+    await timers.advance(500_000);
+    const gaps: number[] = [];
+    for (const st of log.starts.values()) for (let i = 1; i < st.length; i++) gaps.push((st[i] ?? 0) - (st[i - 1] ?? 0));
+    expect(gaps.length).toBeGreaterThan(9000);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(800);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(1200);
+    const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+    expect(Math.abs(mean - 1000)).toBeLessThan(3); // 1/sqrt(12) x 400 ms / sqrt(9980) = 1.2 ms standard error
+    // each check ran once per interval on average: 500 s -> 500 runs (+/- the spread of a random walk)
+    for (const st of log.starts.values()) expect(Math.abs(st.length - 500)).toBeLessThanOrEqual(5);
+    await s.stop();
+  });
+
+  it('after falling behind by more than an interval, runs once at once and does not make up missed runs', async () => {
+    // One slot and a hog that holds it 3.5 s: 'late' was due at 0, starts at 3500, then keeps its 1 s period from there.
+    const timers = new FakeTimers();
+    const log = newLog();
+    const s = new CheckScheduler({ timers, random: () => 0, maxConcurrent: 1 });
+    s.add(fakeCheck(timers, log, 'hog', 100_000, 3500));
+    s.add(fakeCheck(timers, log, 'late', 1000, 10));
+    s.start();
+    await timers.advance(6_000);
+    expect(log.starts.get('late')).toEqual([3500, 4500, 5500]);
+    await s.stop();
+  });
+
+  it('keeps running once per interval when the wall clock steps back or forward', async () => {
+    const timers = new SteppedClock();
+    const log = newLog();
+    const s = new CheckScheduler({ timers, random: () => 0 });
+    s.add(fakeCheck(timers, log, 'c', 1000, 10));
+    s.start();
+    await timers.advance(3_500);
+    timers.step = -3_600_000; // an hour back: the plan made on the old clock must not hold the check for an hour
+    await timers.advance(3_000);
+    timers.step = 0; // and forward again: one run at once, then the period again
+    await timers.advance(3_000);
+    // runs at 0, 1000, ... 9000 of the timers' own time (the starts logged on the stepped clock are not comparable)
+    expect(log.starts.get('c')?.length).toBe(10);
     await s.stop();
   });
 
