@@ -111,7 +111,12 @@ export function scenario(): Step[] {
         const from = lab.proberTime(Date.now()) + 500;
         await sleep(2_500);
         const s = summarizeProbes(lab.probes().probes, from, lab.proberTime(Date.now()));
-        tl.check(s.ok > 0 && (s.byServer.web2 ?? 0) === 0 && s.failed === 0, 'eject', `client over 2 s after ejection: ${formatCounts(s.byServer, WEB_NAMES)}, ${s.failed} failed`);
+        // A request the director still sent to the stopped web2 fails at once with a refusal (its kernel answers
+        // the SYN with a reset), so refusals and resets are what "reaching web2" looks like. Other failures
+        // (ETIMEDOUT, EBUSY: the prober waited over 1 s, as when the one-CPU guest stalls) are listed, not counted.
+        const refused = (s.errors.ECONNREFUSED ?? 0) + (s.errors.ECONNRESET ?? 0);
+        const failures = s.failed ? ` (${JSON.stringify(s.errors)}, sent at ${s.failedAtMs.map((t) => `+${t - from + 500}`).join(',')} ms from the alert)` : '';
+        tl.check(s.ok > 0 && (s.byServer.web2 ?? 0) === 0 && refused === 0, 'eject', `client over 2 s after ejection: ${formatCounts(s.byServer, WEB_NAMES)}, ${s.failed} failed${failures}, ${refused} refused or reset`);
       },
     },
     {
