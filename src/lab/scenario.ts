@@ -108,14 +108,15 @@ export function scenario(): Step[] {
         tl.check(took !== undefined && took <= EJECT_BOUND_MS, 'eject', `d1 ipvsadm: ${WEBS.web2}:80 weight ${await lab.weight('d1', 'web2')} after ${took !== undefined ? secs(took) : 'never'} (bound ${secs(EJECT_BOUND_MS)})`);
         const alert = await waitAlert(lab, alertsBefore, ['rs.down', WEBS.web2], ALERT_BOUND_MS);
         tl.check(alert !== undefined, 'eject', alert ? `alert received: ${alert.text}` : `no rs.down alert for ${WEBS.web2} within ${secs(ALERT_BOUND_MS)}`);
-        const from = lab.proberTime(Date.now()) + 500;
+        const alertAt = lab.proberTime(Date.now());
+        const from = alertAt + 500;
         await sleep(2_500);
         const s = summarizeProbes(lab.probes().probes, from, lab.proberTime(Date.now()));
         // A request the director still sent to the stopped web2 fails at once with a refusal (its kernel answers
         // the SYN with a reset), so refusals and resets are what "reaching web2" looks like. Other failures
         // (ETIMEDOUT, EBUSY: the prober waited over 1 s, as when the one-CPU guest stalls) are listed, not counted.
         const refused = (s.errors.ECONNREFUSED ?? 0) + (s.errors.ECONNRESET ?? 0);
-        const failures = s.failed ? ` (${JSON.stringify(s.errors)}, sent at ${s.failedAtMs.map((t) => `+${t - from + 500}`).join(',')} ms from the alert)` : '';
+        const failures = s.failed ? ` (${JSON.stringify(s.errors)}, sent at ${s.failedAtMs.map((t) => `+${t - alertAt}`).join(',')} ms from the alert)` : '';
         tl.check(s.ok > 0 && (s.byServer.web2 ?? 0) === 0 && refused === 0, 'eject', `client over 2 s after ejection: ${formatCounts(s.byServer, WEB_NAMES)}, ${s.failed} failed${failures}, ${refused} refused or reset`);
       },
     },
