@@ -22,7 +22,7 @@ export interface ServiceIdentity {
 export interface Reference { virtual_server: string; real_server?: string }
 export interface InstanceIdentity {
   name: string;
-  lvs_sync?: { interface: string; sync_id: number } | undefined;
+  lvs_sync?: { interface: string; sync_id: number; handover?: boolean } | undefined;
   interface: string;
   virtual_router_id: number;
   virtual_ips: readonly { address: { address: string; family: number } }[];

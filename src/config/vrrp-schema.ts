@@ -59,7 +59,12 @@ const garp = z
   })
   .prefault({});
 
-const lvsSync = z.strictObject({ interface: ifname(), sync_id: int(0, 255) });
+const lvsSync = z.strictObject({
+  interface: ifname(),
+  sync_id: int(0, 255),
+  // On leaving MASTER, send the connection table to the backup daemons at once (conn-handover.ts).
+  handover: bool().default(true),
+});
 
 const instanceInput = z.strictObject({
   name: name(),

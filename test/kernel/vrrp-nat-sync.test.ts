@@ -2,7 +2,7 @@
 // test/net/vrrp/agents/vrrp-agent.ts) with a sync group of the outside VIP and the inside gateway VIP, and
 // lvs_sync on. Both directors hold the same NAT virtual service (ipvsadm); only the master owns the VIPs.
 // Asserts: both VIPs on the master only; clients reach the real servers through the VIP; the IPVS sync daemons
-// follow the VRRP state (`ipvsadm -L --daemon`); a connection made through the master appears in the backup's
+// follow the VRRP state (the master keeps its backup daemon too) (`ipvsadm -L --daemon`); a connection made through the master appears in the backup's
 // connection table (`ipvsadm -Lnc`); when the master's outside link dies BOTH VIPs move to d2, the daemons swap
 // (the agents' worst VRRP timer lateness is printed, not asserted: timing in UML is a figure, not a proof; the
 // proof that sync-daemon requests leave the VRRP thread and follow the VIPs is in test/unit/vrrp-sync-worker/
@@ -146,7 +146,8 @@ requireKernelIpvs('kernel/vrrp-nat-sync')('VRRP sync group + IPVS connection syn
   };
   const expectSettled = async (master: Director, backup: Director): Promise<void> => {
     await until(`both VIPs on ${master} only`, async () => ((await vipsOf(master)).length === 2 && (await vipsOf(backup)).length === 0 ? true : undefined));
-    await until(`${master} runs the master sync daemon`, async () => ((await daemonsOf(master)).join() === 'master' ? true : undefined));
+    // The master keeps its backup daemon: it receives the connections a director leaving master hands over.
+    await until(`${master} runs the master sync daemon (and the backup one)`, async () => ((await daemonsOf(master)).join() === 'backup,master' ? true : undefined));
     await until(`${backup} runs the backup sync daemon`, async () => ((await daemonsOf(backup)).join() === 'backup' ? true : undefined));
   };
 
@@ -205,7 +206,7 @@ requireKernelIpvs('kernel/vrrp-nat-sync')('VRRP sync group + IPVS connection syn
     if (ctx.task.result?.state === 'fail') failed = true;
   });
 
-  it('d1 is master of the sync group: both VIPs on d1 only, master sync daemon on d1, backup daemon on d2', async () => {
+  it('d1 is master of the sync group: both VIPs on d1 only, master (and backup) sync daemon on d1, backup daemon on d2', async () => {
     await expectSettled('d1', 'd2');
     expect(events(agent('d1')).filter((e) => e.event === 'error')).toEqual([]);
     expect(events(agent('d2')).filter((e) => e.event === 'error' || e.event === 'ipvs.error')).toEqual([]);

@@ -1,8 +1,8 @@
 // IPVS connection synchronisation that follows the VRRP state (keepalived's lvs_sync_daemon): the master
 // director runs the kernel's master sync daemon, which multicasts its connection entries on `interface`; the
 // others run the backup daemon, which copies them into their own table, so that connections survive a
-// failover. Master -> master daemon (backup daemon stopped first); Backup/Fault -> backup daemon (master one
-// stopped); Initialize (shutdown) -> none.
+// failover. Master -> master daemon, and the backup daemon kept (it receives the connections a director leaving
+// master hands over: conn-handover.ts); Backup/Fault -> backup daemon (master one stopped); Initialize -> none.
 // The pure part plans the daemon changes from what the kernel runs now; the controller carries them out one
 // after the other, always towards the latest wanted state, and reports failures as ipvs.error events.
 import type { EventBus } from '../../events/bus.js';
@@ -41,22 +41,31 @@ export function describeDaemon(d: DaemonConfig): string {
   return `${d.state} sync daemon on ${d.mcastIfn} syncid ${d.syncId}`;
 }
 
+/** The daemons a wanted state means: a master also keeps its backup daemon (see planSyncDaemons). */
+export function daemonsFor(want: SyncDaemonState | undefined): SyncDaemonState[] {
+  if (want === 'master') return ['master', 'backup'];
+  return want === 'backup' ? ['backup'] : [];
+}
+
 /**
- * Pure: the stops and starts that take the kernel from `running` to exactly the wanted daemon. A running
- * daemon of the wanted state but another interface or sync id is restarted; stops come before the start
- * (the master daemon must be gone before this director copies the new master's entries, and vice versa).
+ * Pure: the stops and starts that take the kernel from `running` to exactly the wanted daemons. A master runs
+ * the master daemon and keeps the backup one: a director that stops being master hands its connections over to
+ * the backup daemons (ConnHandover), and the new master may already be master when they arrive. A running
+ * daemon of a wanted state but another interface or sync id is restarted; stops come before starts.
  */
 export function planSyncDaemons(want: SyncDaemonState | undefined, settings: LvsSyncSettings, running: readonly DaemonConfig[]): SyncDaemonOp[] {
-  const ops: SyncDaemonOp[] = [];
-  const wanted: DaemonConfig | undefined = want === undefined ? undefined : { state: want, mcastIfn: settings.interface, syncId: settings.syncId };
-  let keep = false;
+  const stops: SyncDaemonOp[] = [];
+  const starts: SyncDaemonOp[] = [];
+  const kept = new Set<SyncDaemonState>();
+  const wanted = daemonsFor(want);
   for (const d of running) {
-    const same = wanted !== undefined && d.state === wanted.state && d.mcastIfn === wanted.mcastIfn && d.syncId === wanted.syncId;
-    if (same) keep = true;
-    else ops.push({ op: 'stop', state: d.state });
+    const same = wanted.includes(d.state) && d.mcastIfn === settings.interface && d.syncId === settings.syncId;
+    if (same) kept.add(d.state);
+    else stops.push({ op: 'stop', state: d.state });
   }
-  if (wanted && !keep) ops.push({ op: 'start', daemon: wanted });
-  return ops;
+  // The master daemon first: it is what the other directors need at once.
+  for (const state of wanted) if (!kept.has(state)) starts.push({ op: 'start', daemon: { state, mcastIfn: settings.interface, syncId: settings.syncId } });
+  return [...stops, ...starts];
 }
 
 export interface LvsSyncDeps {

@@ -15,6 +15,8 @@ import type { TransportOptions } from '../transport/options.js';
 import type { VrrpTransport } from '../transport/types.js';
 import { VrrpSyncGroupRunner } from './group.js';
 import { VrrpInstance, type VrrpInstanceStatus } from './instance.js';
+import { createProcConnPusher, type ConnPusher } from '../../ipvs/conn-sync/pusher.js';
+import { ConnHandover } from './conn-handover.js';
 import { lazySyncBackend, LvsSyncController, type LvsSyncStatus, type SyncDaemonBackend } from './lvs-sync.js';
 import { buildInstanceSpec, choosePrimaryAddress } from './spec.js';
 import { ACCEPT_ENFORCED_NOTE, stateHintNote } from './startup-policy.js';
@@ -56,6 +58,11 @@ export interface VrrpManagerDeps {
    * generic netlink backend in this process's network namespace, run on a worker thread (sync-worker/).
    */
   syncDaemonBackend?: () => Promise<SyncDaemonBackend & { close?(): Promise<void> }>;
+  /**
+   * Sends the connection table to the backup sync daemons when an lvs_sync instance leaves MASTER (lvs_sync.handover);
+   * default: read from /proc, multicast from this process. null: never.
+   */
+  connPusher?: (() => ConnPusher) | null;
   /** Timing of the sync-daemon controller (tests). */
   lvsSyncTiming?: { retryMs?: number; requestTimeoutMs?: number; stopAnswerMs?: number; stopGoneMs?: number; pollMs?: number };
 }
@@ -119,6 +126,8 @@ interface Running {
   sources: Stoppable[];
   /** The IPVS sync daemons following this instance (lvs_sync). */
   lvsSync?: LvsSyncController;
+  /** The connection hand-over of an lvs_sync instance that leaves MASTER. */
+  handover?: ConnHandover;
   /** Resolves when the sync-daemon follows queued so far have been handed to lvsSync. */
   syncSettled(): Promise<void>;
 }
@@ -217,12 +226,20 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
     const lvsSync = c.lvs_sync
       ? new LvsSyncController(c.name, { interface: c.lvs_sync.interface, syncId: c.lvs_sync.sync_id }, { backend: syncBackend, logger, bus: deps.bus, timers, ...deps.lvsSyncTiming })
       : undefined;
+    const pusherFactory = deps.connPusher === undefined ? () => createProcConnPusher() : deps.connPusher;
+    const handover =
+      c.lvs_sync && c.lvs_sync.handover && pusherFactory
+        ? new ConnHandover(c.name, { interface: c.lvs_sync.interface, syncId: c.lvs_sync.sync_id }, { pusher: pusherFactory(), logger, timers })
+        : undefined;
     const fromState = { INIT: 'Initialize', BACKUP: 'Backup', MASTER: 'Master', FAULT: 'Fault' } as const;
     const vipAddresses = spec.vips.map((v) => v.address);
     // The instance, once built (its state-change hook is created first).
     const self: { instance?: VrrpInstance } = {};
     let syncChain: Promise<void> = Promise.resolve();
     const onStateChange = (change: { instance: string; from: VrrpState; to: VrrpState; priority: number; reason: string }): void => {
+      // Before anything else: clients keep reaching this director until the new master's ARP announcements land.
+      if (change.from === 'MASTER' && change.to !== 'MASTER') handover?.start();
+      else if (change.to === 'MASTER') handover?.cancel();
       if (lvsSync) {
         // After the VIP work of the whole sync group (see afterVipWork), in state-change order.
         const to = fromState[change.to];
@@ -240,6 +257,7 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
     self.instance = instance;
     const r: Running = { config: c, key: JSON.stringify(c), instance, sources: [], syncSettled: () => syncChain };
     if (lvsSync) r.lvsSync = lvsSync;
+    if (handover) r.handover = handover;
     return r;
   };
 
@@ -278,7 +296,9 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       acceptMode.update(r.config.name, undefined);
       // Deferred follows first: one that ran after close() would start a daemon again.
       await r.syncSettled();
-      // Stopped VRRP owns no connections: stop its sync daemons too (as keepalived does on shutdown).
+      // The last hand-over push first (the process may end right after), then the sync daemons: stopped VRRP owns
+      // no connections (keepalived stops them on shutdown too).
+      await r.handover?.close();
       await r.lvsSync?.close();
     }
   };

@@ -206,6 +206,8 @@ export function managerFixture(interfaces: readonly string[] = ['eth0']) {
     // Polled link state unless a test brings FakeLinkEvents: the real default opens an rtnetlink socket.
     linkEvents: null,
     acceptFilter,
+    // The real default reads /proc/net/ip_vs_conn and multicasts; tests that look at hand-overs bring a fake.
+    connPusher: null,
   };
   return { timers, vips, transports, operstate, events, deps, acceptFilter };
 }

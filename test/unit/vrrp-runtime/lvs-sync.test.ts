@@ -27,19 +27,22 @@ describe('wantedSyncDaemon', () => {
 describe('planSyncDaemons', () => {
   const d = (state: SyncDaemonState, mcastIfn = 'eth1', syncId = 7): DaemonConfig => ({ state, mcastIfn, syncId });
 
-  it('starts the wanted daemon when none runs', () => {
-    expect(planSyncDaemons('master', SETTINGS, [])).toEqual([{ op: 'start', daemon: d('master') }]);
+  it('starts the wanted daemons when none runs: a master runs the master daemon and keeps a backup one', () => {
+    expect(planSyncDaemons('master', SETTINGS, [])).toEqual([{ op: 'start', daemon: d('master') }, { op: 'start', daemon: d('backup') }]);
+    expect(planSyncDaemons('backup', SETTINGS, [])).toEqual([{ op: 'start', daemon: d('backup') }]);
   });
-  it('stops the other daemon before starting the wanted one', () => {
-    expect(planSyncDaemons('master', SETTINGS, [d('backup')])).toEqual([{ op: 'stop', state: 'backup' }, { op: 'start', daemon: d('master') }]);
+  it('becoming master keeps the backup daemon (it receives hand-overs); leaving master stops only the master one', () => {
+    expect(planSyncDaemons('master', SETTINGS, [d('backup')])).toEqual([{ op: 'start', daemon: d('master') }]);
+    expect(planSyncDaemons('backup', SETTINGS, [d('master'), d('backup')])).toEqual([{ op: 'stop', state: 'master' }]);
     expect(planSyncDaemons('backup', SETTINGS, [d('master')])).toEqual([{ op: 'stop', state: 'master' }, { op: 'start', daemon: d('backup') }]);
   });
-  it('does nothing when exactly the wanted daemon runs', () => {
+  it('does nothing when exactly the wanted daemons run', () => {
     expect(planSyncDaemons('backup', SETTINGS, [d('backup')])).toEqual([]);
+    expect(planSyncDaemons('master', SETTINGS, [d('backup'), d('master')])).toEqual([]);
   });
-  it('restarts a daemon of the wanted state on another interface or sync id', () => {
-    expect(planSyncDaemons('master', SETTINGS, [d('master', 'eth0')])).toEqual([{ op: 'stop', state: 'master' }, { op: 'start', daemon: d('master') }]);
-    expect(planSyncDaemons('master', SETTINGS, [d('master', 'eth1', 8)])).toEqual([{ op: 'stop', state: 'master' }, { op: 'start', daemon: d('master') }]);
+  it('restarts a daemon of a wanted state on another interface or sync id', () => {
+    expect(planSyncDaemons('master', SETTINGS, [d('master', 'eth0'), d('backup')])).toEqual([{ op: 'stop', state: 'master' }, { op: 'start', daemon: d('master') }]);
+    expect(planSyncDaemons('master', SETTINGS, [d('master'), d('backup', 'eth1', 8)])).toEqual([{ op: 'stop', state: 'backup' }, { op: 'start', daemon: d('backup') }]);
   });
   it('stops everything when no daemon is wanted', () => {
     expect(planSyncDaemons(undefined, SETTINGS, [d('master'), d('backup')])).toEqual([{ op: 'stop', state: 'master' }, { op: 'stop', state: 'backup' }]);
@@ -54,14 +57,14 @@ describe('LvsSyncController', () => {
     expect(t.kernel.running).toEqual([{ state: 'backup', mcastIfn: 'eth1', syncId: 7 }]);
     t.ctl.follow('Master');
     await t.ctl.settled();
-    expect(t.kernel.states()).toEqual(['master']);
+    expect(t.kernel.states()).toEqual(['backup', 'master']);
     t.ctl.follow('Fault');
     await t.ctl.settled();
     expect(t.kernel.states()).toEqual(['backup']);
     t.ctl.follow('Initialize');
     await t.ctl.settled();
     expect(t.kernel.states()).toEqual([]);
-    expect(t.kernel.log).toEqual(['start backup eth1 7', 'stop backup', 'start master eth1 7', 'stop master', 'start backup eth1 7', 'stop backup']);
+    expect(t.kernel.log).toEqual(['start backup eth1 7', 'start master eth1 7', 'stop master', 'stop backup']);
     expect(t.events).toEqual([]);
     expect(t.ctl.status()).toEqual({ wanted: 'none', applied: 'none', failures: 0 });
   });
@@ -73,7 +76,7 @@ describe('LvsSyncController', () => {
     t.ctl.follow('Backup');
     t.ctl.follow('Master');
     await t.ctl.settled();
-    expect(t.kernel.states()).toEqual(['master']);
+    expect(t.kernel.states()).toEqual(['backup', 'master']);
     // At most one detour through the first wanted state, never a daemon left over.
     expect(t.kernel.log.length).toBeLessThanOrEqual(3);
   });
@@ -98,7 +101,7 @@ describe('LvsSyncController', () => {
     t.kernel.failStart = undefined;
     await t.timers.advance(1000);
     await t.ctl.settled();
-    expect(t.kernel.states()).toEqual(['master']);
+    expect(t.kernel.states()).toEqual(['backup', 'master']);
     expect(t.ctl.status()).toEqual({ wanted: 'master', applied: 'master', failures: 0 });
   });
 
@@ -153,7 +156,7 @@ describe('LvsSyncController', () => {
     const t = setup({ stopAnswerMs: 2000, stopGoneMs: 10_000, pollMs: 500, maxAttempts: 1 });
     t.kernel.running = [{ state: 'backup', mcastIfn: 'eth1', syncId: 7 }];
     t.kernel.hangStop = true;
-    t.ctl.follow('Master');
+    t.ctl.follow('Initialize');
     await t.timers.advance(11_000);
     await t.ctl.settled();
     expect(t.events).toHaveLength(1);

@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/load.js';
 import type { VrrpConfig } from '../../../src/config/types.js';
+import type { ConnPusher, ConnPushSettings } from '../../../src/ipvs/conn-sync/pusher.js';
+import { HANDOVER_PUSH_AT_MS } from '../../../src/vrrp/runtime/conn-handover.js';
 import { createVrrpManager } from '../../../src/vrrp/runtime/manager.js';
 import { FakeSyncKernel } from './fake-sync-kernel.js';
 import { flush, managerFixture, stopManager } from './fakes.js';
@@ -27,15 +29,25 @@ function setup() {
   const f = managerFixture(['eth0', 'eth1']);
   const kernel = new FakeSyncKernel(f.timers);
   let opens = 0;
+  /** When each hand-over push ran (fake clock), and with what. */
+  const pushes: { at: number; settings: ConnPushSettings }[] = [];
+  const pusher: ConnPusher = {
+    push: (settings) => {
+      pushes.push({ at: f.timers.now(), settings });
+      return Promise.resolve({ conns: 1, datagrams: 1, skipped: {}, ms: 0 });
+    },
+    close: () => Promise.resolve(),
+  };
   const deps = {
     ...f.deps,
+    connPusher: () => pusher,
     linkPollMs: 100,
     syncDaemonBackend: () => {
       opens++;
       return Promise.resolve(kernel);
     },
   };
-  return { ...f, kernel, deps, opens: () => opens };
+  return { ...f, kernel, deps, pushes, opens: () => opens };
 }
 
 describe('manager: lvs_sync', () => {
@@ -48,12 +60,49 @@ describe('manager: lvs_sync', () => {
     expect(t.kernel.running).toEqual([{ state: 'backup', mcastIfn: 'eth1', syncId: 9 }]);
     await t.timers.advance(4000);
     expect(m.status()[0]?.state).toBe('Master');
-    expect(t.kernel.running).toEqual([{ state: 'master', mcastIfn: 'eth1', syncId: 9 }]);
+    expect(t.kernel.running).toEqual([{ state: 'backup', mcastIfn: 'eth1', syncId: 9 }, { state: 'master', mcastIfn: 'eth1', syncId: 9 }]);
     await stopManager(m, t.timers);
     expect(t.kernel.running).toEqual([]);
     // A planned stop steps down first (Backup while the peer takes over: backup daemon), then shuts down.
-    expect(t.kernel.log).toEqual(['start backup eth1 9', 'stop backup', 'start master eth1 9', 'stop master', 'start backup eth1 9', 'stop backup']);
+    expect(t.kernel.log).toEqual(['start backup eth1 9', 'start master eth1 9', 'stop master', 'stop backup']);
     expect(t.opens()).toBe(1);
+  });
+
+  it('hands the connections over when leaving Master: at once, on the schedule, and once more on stop', async () => {
+    const t = setup();
+    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9 }'])]), t.deps);
+    await m.start();
+    await t.timers.advance(4000);
+    expect(m.status()[0]?.state).toBe('Master');
+    expect(t.pushes).toEqual([]); // becoming master hands nothing over
+    const t0 = t.timers.now();
+    m.stepDown('ext', 'test');
+    await flush();
+    expect(t.pushes.map((p) => p.at - t0)).toEqual([0]);
+    expect(t.pushes[0]?.settings).toEqual({ interface: 'eth1', syncId: 9 });
+    await t.timers.advance(HANDOVER_PUSH_AT_MS.at(-1) ?? 0);
+    expect(t.pushes.map((p) => p.at - t0)).toEqual([...HANDOVER_PUSH_AT_MS]);
+    await stopManager(m, t.timers);
+    expect(t.pushes).toHaveLength(HANDOVER_PUSH_AT_MS.length); // schedule over: nothing in progress at stop
+  });
+
+  it('a stop while Master pushes as it steps down and once more before the process ends; lvs_sync.handover: false never pushes', async () => {
+    const t = setup();
+    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9 }'])]), t.deps);
+    await m.start();
+    await t.timers.advance(4000);
+    await stopManager(m, t.timers);
+    expect(t.pushes.length).toBeGreaterThanOrEqual(2);
+    expect(t.pushes[0]?.settings).toEqual({ interface: 'eth1', syncId: 9 });
+
+    const off = setup();
+    const m2 = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9, handover: false }'])]), off.deps);
+    await m2.start();
+    await off.timers.advance(4000);
+    m2.stepDown('ext', 'test');
+    await off.timers.advance(6000);
+    await stopManager(m2, off.timers);
+    expect(off.pushes).toEqual([]);
   });
 
   it('opens no IPVS control when no instance sets lvs_sync', async () => {
@@ -79,7 +128,7 @@ describe('manager: lvs_sync', () => {
     await m.start();
     await t.timers.advance(4000);
     expect(m.status().map((s) => s.state)).toEqual(['Master', 'Master']);
-    expect(t.kernel.states()).toEqual(['master']);
+    expect(t.kernel.states()).toEqual(['backup', 'master']);
     t.operstate.set('eth1', 'down');
     await t.timers.advance(300);
     expect(m.status().map((s) => s.state)).toEqual(['Fault', 'Fault']);

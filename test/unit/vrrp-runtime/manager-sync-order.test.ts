@@ -107,7 +107,7 @@ describe('manager: sync group VIPs before sync daemons', () => {
     const masterAt = order.length;
     await f.timers.advance(4000);
     expect(m.status().map((s) => s.state)).toEqual(['Master', 'Master']);
-    expect(kernel.states()).toEqual(['master']);
+    expect(kernel.states()).toEqual(['backup', 'master']);
     expectVipsBeforeSync(order, masterAt, 'add');
 
     const faultAt = order.length;

@@ -1,0 +1,135 @@
+// Sends this director's IPVS connection table to the other directors' backup sync daemons, in the kernel's own
+// sync format (sync-message.ts), from user space. The thin adapter: read /proc, multicast the datagrams on the
+// sync interface with TTL 1. Bounded: at most `maxConns` connections and `maxBytes` of /proc per push, datagrams
+// sent in bursts with a pause between them (the receiving socket's buffer holds about a hundred).
+import { createSocket, type Socket } from 'node:dgram';
+import { open, readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import { parseProcConns, parseProcServices } from './proc-tables.js';
+import { connsPerMessage, encodeSyncMessages, handoverEntries, SYNC_GROUP, SYNC_PORT } from './sync-message.js';
+
+export interface ConnPushSettings {
+  /** Interface the sync multicast uses (lvs_sync.interface). */
+  interface: string;
+  syncId: number;
+}
+
+export interface ConnPushReport {
+  conns: number;
+  datagrams: number;
+  /** Connections not sent, by why (see parseProcConns and handoverEntries). */
+  skipped: Record<string, number>;
+  ms: number;
+}
+
+export interface ConnPusher {
+  push(settings: ConnPushSettings): Promise<ConnPushReport>;
+  close(): Promise<void>;
+}
+
+export interface ProcConnPusherOptions {
+  maxConns?: number;
+  /** Datagrams per burst, and the pause after each burst. */
+  burst?: number;
+  burstPauseMs?: number;
+  /** Where the tables are read (tests point these at files). */
+  connPath?: string;
+  servicePath?: string;
+  mtu?: (ifname: string) => Promise<number>;
+  /** The IPv4 address the datagrams leave from (the kernel's daemon uses the interface's first address too). */
+  sourceAddress?: (ifname: string) => string | undefined;
+  /** Destination; the kernel's default group and port. */
+  group?: string;
+  port?: number;
+}
+
+const BYTES_PER_ROW = 160;
+
+async function readBounded(path: string, maxBytes: number): Promise<string> {
+  const fh = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // procfs reports size 0: read until EOF or the bound.
+    for (let i = 0; i < 1_000_000 && total < maxBytes; i++) {
+      const b = Buffer.alloc(Math.min(256 * 1024, maxBytes - total));
+      const { bytesRead } = await fh.read(b, 0, b.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(b.subarray(0, bytesRead));
+      total += bytesRead;
+    }
+    const text = Buffer.concat(chunks).toString('latin1');
+    // A row cut by the bound is dropped rather than misread.
+    return total >= maxBytes ? text.slice(0, text.lastIndexOf('\n') + 1) : text;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function sysMtu(ifname: string): Promise<number> {
+  const n = Number((await readFile(`/sys/class/net/${ifname}/mtu`, 'utf8')).trim());
+  return Number.isInteger(n) && n >= 68 ? n : 1500;
+}
+
+function firstIPv4(ifname: string): string | undefined {
+  return networkInterfaces()[ifname]?.find((a) => a.family === 'IPv4' && !a.internal)?.address ?? networkInterfaces()[ifname]?.find((a) => a.family === 'IPv4')?.address;
+}
+
+export function createProcConnPusher(opts: ProcConnPusherOptions = {}): ConnPusher {
+  const maxConns = opts.maxConns ?? 100_000;
+  const burst = opts.burst ?? 32;
+  const pauseMs = opts.burstPauseMs ?? 2;
+  let socket: { sock: Socket; ifname: string; source: string } | undefined;
+
+  const bound = async (ifname: string): Promise<Socket> => {
+    const source = (opts.sourceAddress ?? firstIPv4)(ifname);
+    if (source === undefined) throw new Error(`connection push: interface ${ifname} has no IPv4 address to send from`);
+    if (socket && socket.ifname === ifname && socket.source === source) return socket.sock;
+    socket?.sock.close();
+    socket = undefined;
+    const sock = createSocket({ type: 'udp4' });
+    sock.on('error', () => undefined); // send errors reach the send callbacks
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind({ address: source, port: 0, exclusive: true }, () => {
+        sock.off('error', reject);
+        resolve();
+      });
+    });
+    sock.setMulticastInterface(source);
+    sock.setMulticastTTL(1);
+    sock.setMulticastLoopback(false);
+    sock.unref();
+    socket = { sock, ifname, source };
+    return sock;
+  };
+
+  const send = (sock: Socket, buf: Buffer): Promise<void> =>
+    new Promise((resolve, reject) => sock.send(buf, opts.port ?? SYNC_PORT, opts.group ?? SYNC_GROUP, (err) => (err ? reject(err) : resolve())));
+
+  return {
+    async push(settings) {
+      const t0 = performance.now();
+      const [servicesText, connText, mtu] = await Promise.all([
+        readBounded(opts.servicePath ?? '/proc/net/ip_vs', 16 * 1024 * 1024),
+        readBounded(opts.connPath ?? '/proc/net/ip_vs_conn', maxConns * BYTES_PER_ROW),
+        (opts.mtu ?? sysMtu)(settings.interface),
+      ]);
+      const table = parseProcConns(connText, maxConns);
+      const entries = handoverEntries(table.conns, parseProcServices(servicesText));
+      const datagrams = encodeSyncMessages(settings.syncId, entries.conns, connsPerMessage(mtu));
+      if (datagrams.length > 0) {
+        const sock = await bound(settings.interface);
+        for (let i = 0; i < datagrams.length; i++) {
+          await send(sock, datagrams[i] as Buffer);
+          if ((i + 1) % burst === 0 && i + 1 < datagrams.length) await new Promise((r) => setTimeout(r, pauseMs));
+        }
+      }
+      return { conns: entries.conns.length, datagrams: datagrams.length, skipped: { ...table.skipped, ...entries.skipped }, ms: Math.round(performance.now() - t0) };
+    },
+    async close() {
+      socket?.sock.close();
+      socket = undefined;
+    },
+  };
+}
