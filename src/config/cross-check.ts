@@ -22,7 +22,7 @@ export interface ServiceIdentity {
 export interface Reference { virtual_server: string; real_server?: string }
 export interface InstanceIdentity {
   name: string;
-  lvs_sync?: { interface: string; sync_id: number; handover?: boolean } | undefined;
+  lvs_sync?: { interface: string; sync_id: number; handover?: boolean; reset_grace?: number } | undefined;
   interface: string;
   virtual_router_id: number;
   virtual_ips: readonly { address: { address: string; family: number } }[];

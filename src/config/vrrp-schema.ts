@@ -64,6 +64,9 @@ const lvsSync = z.strictObject({
   sync_id: int(0, 255),
   // On leaving MASTER, send the connection table to the backup daemons at once (conn-handover.ts).
   handover: bool().default(true),
+  // Drop the TCP resets this director would send from its VIPs while BACKUP/FAULT and this long after becoming
+  // MASTER, so clients of the old master retransmit until the hand-over lands (src/vrrp/reset-guard.ts). 0 = off.
+  reset_grace: duration({ max: 60_000 }).default(3000),
 });
 
 const instanceInput = z.strictObject({

@@ -65,7 +65,8 @@ if [ -d /lib/modules ]; then mount --bind "$moddir_root" /lib/modules; fi
 # IPVS with every scheduler lvskeep may configure, and the link types the topologies use.
 required="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh ip_vs_sh ip_vs_sed ip_vs_nq ip_vs_mh ip_vs_fo ip_vs_ovf veth bridge"
 extra="${LK_MODULES:-}"
-optional="ipip tun dummy macvlan ${extra//,/ }"
+# sch_ingress, cls_flower, act_gact: the reset guard (src/vrrp/reset-guard.ts) drops resets with tc filters.
+optional="ipip tun dummy macvlan sch_ingress cls_flower act_gact ${extra//,/ }"
 # shellcheck disable=SC2086  # word splitting of the module lists is intended
 perl "$(dirname "$0")/modload.pl" "$moddir" $required --optional $optional >>"$LK_OUT" 2>&1 \
   || fail "loading kernel modules failed (see above)"

@@ -17,8 +17,9 @@ import { VrrpSyncGroupRunner } from './group.js';
 import { VrrpInstance, type VrrpInstanceStatus } from './instance.js';
 import { createProcConnPusher, type ConnPusher } from '../../ipvs/conn-sync/pusher.js';
 import { ConnHandover } from './conn-handover.js';
+import { ResetGuardController, tcBatchRunner } from './reset-guard-tc.js';
 import { lazySyncBackend, LvsSyncController, type LvsSyncStatus, type SyncDaemonBackend } from './lvs-sync.js';
-import { buildInstanceSpec, choosePrimaryAddress } from './spec.js';
+import { buildInstanceSpec, choosePrimaryAddress, vipsFromConfig } from './spec.js';
 import { ACCEPT_ENFORCED_NOTE, stateHintNote } from './startup-policy.js';
 import { enforcesAcceptMode } from '../accept-mode.js';
 import { AcceptModeController, nftAcceptFilter, type AcceptFilter } from './accept-filter.js';
@@ -63,6 +64,8 @@ export interface VrrpManagerDeps {
    * default: read from /proc, multicast from this process. null: never.
    */
   connPusher?: (() => ConnPusher) | null;
+  /** Keeps the reset guard's tc filters (lvs_sync.reset_grace); default: `tc -batch`. null: never. */
+  resetGuard?: ResetGuardController | null;
   /** Timing of the sync-daemon controller (tests). */
   lvsSyncTiming?: { retryMs?: number; requestTimeoutMs?: number; stopAnswerMs?: number; stopGoneMs?: number; pollMs?: number };
 }
@@ -128,6 +131,8 @@ interface Running {
   lvsSync?: LvsSyncController;
   /** The connection hand-over of an lvs_sync instance that leaves MASTER. */
   handover?: ConnHandover;
+  /** Takes the instance's reset guard down (stop). */
+  unguard?: () => void;
   /** Resolves when the sync-daemon follows queued so far have been handed to lvsSync. */
   syncSettled(): Promise<void>;
 }
@@ -161,6 +166,13 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
   let groups: VrrpSyncGroupRunner[] = [];
   const transportFactory = deps.transportFactory ?? ((kind, opts) => createVrrpTransport(kind, opts, { logger }));
   const acceptMode = new AcceptModeController(deps.acceptFilter ?? nftAcceptFilter(), logger);
+  // Created on first use: only lvs_sync instances with a reset_grace have a guard.
+  let resetGuard: ResetGuardController | undefined;
+  const guard = (): ResetGuardController | undefined => {
+    if (deps.resetGuard === null) return undefined;
+    resetGuard ??= deps.resetGuard ?? new ResetGuardController(tcBatchRunner(), logger);
+    return resetGuard;
+  };
   let linkEvents: Promise<LinkEventSource | undefined> | undefined;
   const openLinks = deps.linkEvents === undefined ? () => openLinkEvents(logger) : deps.linkEvents;
   /** The shared notification socket, or undefined (polling) when there is none or it cannot be opened. */
@@ -231,6 +243,23 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       c.lvs_sync && c.lvs_sync.handover && pusherFactory
         ? new ConnHandover(c.name, { interface: c.lvs_sync.interface, syncId: c.lvs_sync.sync_id }, { pusher: pusherFactory(), logger, timers })
         : undefined;
+    const grace = c.lvs_sync?.reset_grace ?? 0;
+    const guardCtl = c.lvs_sync && grace > 0 ? guard() : undefined;
+    const guarded = vipsFromConfig(c).map((v) => ({ address: v.address, family: (v.address.includes(':') ? 6 : 4) as 4 | 6, dev: v.dev }));
+    let graceTimer: unknown;
+    /** Guard up while BACKUP/FAULT, for reset_grace after becoming MASTER, down otherwise. */
+    const followGuard = (to: VrrpState | undefined): void => {
+      if (!guardCtl) return;
+      if (graceTimer !== undefined) timers.clearTimeout(graceTimer);
+      graceTimer = undefined;
+      if (to === 'BACKUP' || to === 'FAULT') guardCtl.update(c.name, guarded);
+      else if (to === 'MASTER')
+        graceTimer = timers.setTimeout(() => {
+          graceTimer = undefined;
+          guardCtl.update(c.name, undefined);
+        }, grace);
+      else guardCtl.update(c.name, undefined);
+    };
     const fromState = { INIT: 'Initialize', BACKUP: 'Backup', MASTER: 'Master', FAULT: 'Fault' } as const;
     const vipAddresses = spec.vips.map((v) => v.address);
     // The instance, once built (its state-change hook is created first).
@@ -240,6 +269,7 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       // Before anything else: clients keep reaching this director until the new master's ARP announcements land.
       if (change.from === 'MASTER' && change.to !== 'MASTER') handover?.start();
       else if (change.to === 'MASTER') handover?.cancel();
+      followGuard(change.to);
       if (lvsSync) {
         // After the VIP work of the whole sync group (see afterVipWork), in state-change order.
         const to = fromState[change.to];
@@ -258,6 +288,7 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
     const r: Running = { config: c, key: JSON.stringify(c), instance, sources: [], syncSettled: () => syncChain };
     if (lvsSync) r.lvsSync = lvsSync;
     if (handover) r.handover = handover;
+    if (guardCtl) r.unguard = () => followGuard(undefined);
     return r;
   };
 
@@ -294,6 +325,7 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       await r.instance.stop();
     } finally {
       acceptMode.update(r.config.name, undefined);
+      r.unguard?.();
       // Deferred follows first: one that ran after close() would start a daemon again.
       await r.syncSettled();
       // The last hand-over push first (the process may end right after), then the sync daemons: stopped VRRP owns
@@ -348,6 +380,8 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
         logger.debug({ err: acceptProblem }, 'no stale accept-mode rules removed');
       });
       const blocked = acceptProblem === undefined ? [] : config.instances.filter(enforcesAcceptMode);
+      const guardedDevs = config.instances.filter((c) => (c.lvs_sync?.reset_grace ?? 0) > 0).flatMap((c) => vipsFromConfig(c).map((v) => v.dev));
+      if (guardedDevs.length > 0) await guard()?.cleanup(guardedDevs);
       const errors = await startAll(config.instances.filter((c) => !blocked.includes(c)));
       for (const c of blocked) errors.push(`vrrp instance ${c.name}: accept: false needs nftables to drop traffic to its VIPs: ${acceptProblem ?? ''}`);
       if (errors.length > 0) throw new Error(`VRRP: ${errors.length} instance(s) failed to start:\n${errors.join('\n')}`);
@@ -360,6 +394,7 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
       for (const g of groups) g.detach();
       groups = [];
       await acceptMode.close().catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'accept-mode rules not removed'));
+      await resetGuard?.close();
       await vips?.close();
       await syncBackend.close();
       const events = linkEvents;

@@ -410,7 +410,7 @@ describe('more rules', () => {
     - { name: b, interface: eth0, virtual_router_id: 2, virtual_ips: [203.0.113.2/24], lvs_sync: { interface: eth1, sync_id: 2 } }
 `;
     expect(messagesAt(yaml, 'vrrp.instances[1].lvs_sync')).toEqual(['only one instance may set lvs_sync (already set by vrrp.instances[0])']);
-    expect(load(yaml.replace(/, lvs_sync: \{ interface: eth1, sync_id: 2 \}/, '')).vrrp.instances[0]?.lvs_sync).toEqual({ interface: 'eth1', sync_id: 1, handover: true });
+    expect(load(yaml.replace(/, lvs_sync: \{ interface: eth1, sync_id: 2 \}/, '')).vrrp.instances[0]?.lvs_sync).toEqual({ interface: 'eth1', sync_id: 1, handover: true, reset_grace: 3000 });
   });
 
   it('a check source address must be of the probed family', () => {

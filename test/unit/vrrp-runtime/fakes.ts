@@ -208,6 +208,8 @@ export function managerFixture(interfaces: readonly string[] = ['eth0']) {
     acceptFilter,
     // The real default reads /proc/net/ip_vs_conn and multicasts; tests that look at hand-overs bring a fake.
     connPusher: null,
+    // Never the real one: it would run tc on the host's own interfaces.
+    resetGuard: null,
   };
   return { timers, vips, transports, operstate, events, deps, acceptFilter };
 }

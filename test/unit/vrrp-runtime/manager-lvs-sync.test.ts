@@ -6,8 +6,9 @@ import type { VrrpConfig } from '../../../src/config/types.js';
 import type { ConnPusher, ConnPushSettings } from '../../../src/ipvs/conn-sync/pusher.js';
 import { HANDOVER_PUSH_AT_MS } from '../../../src/vrrp/runtime/conn-handover.js';
 import { createVrrpManager } from '../../../src/vrrp/runtime/manager.js';
+import { ResetGuardController } from '../../../src/vrrp/runtime/reset-guard-tc.js';
 import { FakeSyncKernel } from './fake-sync-kernel.js';
-import { flush, managerFixture, stopManager } from './fakes.js';
+import { flush, logger, managerFixture, stopManager } from './fakes.js';
 
 function vrrpConfig(lines: string[]): VrrpConfig {
   const r = parseConfigText(['vrrp:', ...lines].join('\n'), 'test.yaml');
@@ -38,16 +39,23 @@ function setup() {
     },
     close: () => Promise.resolve(),
   };
+  /** tc batches the reset guard ran, with the fake clock time. */
+  const tc: { at: number; lines: readonly string[] }[] = [];
+  const resetGuard = new ResetGuardController((lines) => {
+    tc.push({ at: f.timers.now(), lines });
+    return Promise.resolve();
+  }, logger);
   const deps = {
     ...f.deps,
     connPusher: () => pusher,
+    resetGuard,
     linkPollMs: 100,
     syncDaemonBackend: () => {
       opens++;
       return Promise.resolve(kernel);
     },
   };
-  return { ...f, kernel, deps, pushes, opens: () => opens };
+  return { ...f, kernel, deps, pushes, tc, resetGuard, opens: () => opens };
 }
 
 describe('manager: lvs_sync', () => {
@@ -103,6 +111,41 @@ describe('manager: lvs_sync', () => {
     await off.timers.advance(6000);
     await stopManager(m2, off.timers);
     expect(off.pushes).toEqual([]);
+  });
+
+  it('reset guard: cleaned at start, up as Backup, kept for reset_grace after becoming Master, down on stop', async () => {
+    const t = setup();
+    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9, reset_grace: 2s }'])]), t.deps);
+    await m.start();
+    await t.timers.advance(100);
+    expect(m.status()[0]?.state).toBe('Backup');
+    await t.resetGuard.idle();
+    expect(t.tc[0]?.lines).toEqual(['filter del dev eth0 egress pref 4646', 'filter del dev eth0 egress pref 4647']);
+    expect(t.resetGuard.guarded()).toEqual(['eth0 192.0.2.50']);
+    await t.timers.advance(4000);
+    expect(m.status()[0]?.state).toBe('Master');
+    expect(t.resetGuard.guarded()).toEqual(['eth0 192.0.2.50']); // still within the grace
+    await t.timers.advance(2000);
+    await t.resetGuard.idle();
+    expect(t.resetGuard.guarded()).toEqual([]);
+    expect(t.tc.at(-1)?.lines).toEqual(['filter del dev eth0 egress pref 4646 handle 0xc0000232 protocol ip flower']);
+    m.stepDown('ext', 'test');
+    await t.timers.advance(10);
+    await t.resetGuard.idle();
+    expect(t.resetGuard.guarded()).toEqual(['eth0 192.0.2.50']);
+    await stopManager(m, t.timers);
+    expect(t.resetGuard.guarded()).toEqual([]);
+  });
+
+  it('reset_grace: 0s never runs tc', async () => {
+    const t = setup();
+    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9, reset_grace: 0s }'])]), t.deps);
+    await m.start();
+    await t.timers.advance(4000);
+    m.stepDown('ext', 'test');
+    await t.timers.advance(5000);
+    await stopManager(m, t.timers);
+    expect(t.tc).toEqual([]);
   });
 
   it('opens no IPVS control when no instance sets lvs_sync', async () => {
