@@ -56,6 +56,8 @@ export interface ProbeSummary {
   longestGapMs: number;
   /** Start of that gap, ms since the prober started. */
   gapFromMs: number;
+  /** Longest time a successful request took (a retransmitted SYN shows here as about a second). */
+  slowestMs: number;
   /** Send times of the first 20 failed requests, ms since the prober started. */
   failedAtMs: number[];
 }
@@ -69,10 +71,12 @@ export function summarizeProbes(probes: readonly Probe[], fromMs = 0, toMs = Num
   let longestGapMs = 0;
   let gapFromMs = 0;
   let lastOk: number | undefined;
+  let slowestMs = 0;
   const failedAtMs: number[] = [];
   for (const p of inWindow) {
     if (p.ok) {
       ok += 1;
+      slowestMs = Math.max(slowestMs, p.durationMs);
       byServer[p.what] = (byServer[p.what] ?? 0) + 1;
       if (lastOk !== undefined && p.sentMs - lastOk > longestGapMs) {
         longestGapMs = p.sentMs - lastOk;
@@ -84,7 +88,7 @@ export function summarizeProbes(probes: readonly Probe[], fromMs = 0, toMs = Num
       if (failedAtMs.length < 20) failedAtMs.push(p.sentMs);
     }
   }
-  return { total: inWindow.length, ok, failed: inWindow.length - ok, byServer, errors, longestGapMs, gapFromMs, failedAtMs };
+  return { total: inWindow.length, ok, failed: inWindow.length - ok, byServer, errors, longestGapMs, gapFromMs, slowestMs, failedAtMs };
 }
 
 export interface Alert {

@@ -14,6 +14,7 @@ import {
   CLIENT,
   DIRECTORS,
   GATEWAY_VIP,
+  PROBE_TIMEOUT_MS,
   ROUTER,
   SERVICE,
   STATE_ROOT,
@@ -223,7 +224,7 @@ export class Lab {
   async startProber(): Promise<number> {
     if (this.prober) return this.prober.startedAt;
     const file = join(this.workDir, `probe-${++this.probeSeq}.log`);
-    const proc = this.net.spawn('client', [process.execPath, join(SCRIPTS, 'prober.mjs'), `http://${VIP}/`, file, '10', '1000'], 'client prober');
+    const proc = this.net.spawn('client', [process.execPath, join(SCRIPTS, 'prober.mjs'), `http://${VIP}/`, file, '10', String(PROBE_TIMEOUT_MS)], 'client prober');
     await proc.waitForOutput(/probing since \d+/, 60_000);
     const startedAt = Number(/probing since (\d+)/.exec(proc.output())?.[1]);
     this.prober = { proc, startedAt, file };

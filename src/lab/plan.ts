@@ -115,3 +115,10 @@ export function directorConfig(baseText: string, opts: DirectorConfigOptions): s
   }
   return doc.toString();
 }
+
+/**
+ * How long one client request may take before it counts as failed. Three seconds, as a patient client: long
+ * enough for one TCP retransmission (the first comes after 1 s for a SYN, 200 ms and more for data), which is
+ * how a client recovers from a packet a switchover dropped; the slowest successful request is reported too.
+ */
+export const PROBE_TIMEOUT_MS = 3_000;

@@ -35,9 +35,9 @@ describe('probe log', () => {
     expect(p[2]).toEqual({ sentMs: 20, durationMs: 1000, ok: false, what: 'ETIMEDOUT' });
   });
 
-  it('summarizes a window: counts per server, errors, longest gap between successes', () => {
+  it('summarizes a window: counts per server, errors, longest gap between successes, slowest success (failures not counted)', () => {
     const s = summarizeProbes(parseProbeLog(log));
-    expect(s).toEqual({ total: 6, ok: 4, failed: 2, byServer: { web1: 2, web2: 1, web3: 1 }, errors: { ETIMEDOUT: 1, ECONNREFUSED: 1 }, longestGapMs: 30, gapFromMs: 10, failedAtMs: [20, 30] });
+    expect(s).toEqual({ total: 6, ok: 4, failed: 2, byServer: { web1: 2, web2: 1, web3: 1 }, errors: { ETIMEDOUT: 1, ECONNREFUSED: 1 }, longestGapMs: 30, gapFromMs: 10, slowestMs: 6, failedAtMs: [20, 30] });
     const w = summarizeProbes(parseProbeLog(log), 40, 60);
     expect(w).toMatchObject({ total: 2, failed: 0, longestGapMs: 10 });
   });
