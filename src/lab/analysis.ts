@@ -52,9 +52,9 @@ export interface ProbeSummary {
   byServer: Record<string, number>;
   /** Failures per error code. */
   errors: Record<string, number>;
-  /** Longest time between two successful requests (by start time) in the window; 0 with fewer than two. */
+  /** Longest time between two answers (successful requests, by the time they completed); 0 with fewer than two. */
   longestGapMs: number;
-  /** Start of that gap, ms since the prober started. */
+  /** Start of that gap (the earlier answer), ms since the prober started. */
   gapFromMs: number;
   /** Longest time a successful request took (a retransmitted SYN shows here as about a second). */
   slowestMs: number;
@@ -68,24 +68,30 @@ export function summarizeProbes(probes: readonly Probe[], fromMs = 0, toMs = Num
   const byServer: Record<string, number> = {};
   const errors: Record<string, number> = {};
   let ok = 0;
-  let longestGapMs = 0;
-  let gapFromMs = 0;
-  let lastOk: number | undefined;
   let slowestMs = 0;
   const failedAtMs: number[] = [];
+  const answeredAt: number[] = [];
   for (const p of inWindow) {
     if (p.ok) {
       ok += 1;
       slowestMs = Math.max(slowestMs, p.durationMs);
       byServer[p.what] = (byServer[p.what] ?? 0) + 1;
-      if (lastOk !== undefined && p.sentMs - lastOk > longestGapMs) {
-        longestGapMs = p.sentMs - lastOk;
-        gapFromMs = lastOk;
-      }
-      lastOk = p.sentMs;
+      answeredAt.push(p.sentMs + p.durationMs);
     } else {
       errors[p.what] = (errors[p.what] ?? 0) + 1;
       if (failedAtMs.length < 20) failedAtMs.push(p.sentMs);
+    }
+  }
+  // The client's view: the longest time without an answer arriving (a request that waited through an outage
+  // and then succeeded still leaves that time without answers).
+  answeredAt.sort((a, b) => a - b);
+  let longestGapMs = 0;
+  let gapFromMs = 0;
+  for (let i = 1; i < answeredAt.length; i++) {
+    const gap = (answeredAt[i] ?? 0) - (answeredAt[i - 1] ?? 0);
+    if (gap > longestGapMs) {
+      longestGapMs = gap;
+      gapFromMs = answeredAt[i - 1] ?? 0;
     }
   }
   return { total: inWindow.length, ok, failed: inWindow.length - ok, byServer, errors, longestGapMs, gapFromMs, slowestMs, failedAtMs };

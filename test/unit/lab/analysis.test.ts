@@ -35,11 +35,16 @@ describe('probe log', () => {
     expect(p[2]).toEqual({ sentMs: 20, durationMs: 1000, ok: false, what: 'ETIMEDOUT' });
   });
 
-  it('summarizes a window: counts per server, errors, longest gap between successes, slowest success (failures not counted)', () => {
+  it('summarizes a window: counts per server, errors, longest time between answers, slowest success (failures not counted)', () => {
     const s = summarizeProbes(parseProbeLog(log));
-    expect(s).toEqual({ total: 6, ok: 4, failed: 2, byServer: { web1: 2, web2: 1, web3: 1 }, errors: { ETIMEDOUT: 1, ECONNREFUSED: 1 }, longestGapMs: 30, gapFromMs: 10, slowestMs: 6, failedAtMs: [20, 30] });
+    expect(s).toEqual({ total: 6, ok: 4, failed: 2, byServer: { web1: 2, web2: 1, web3: 1 }, errors: { ETIMEDOUT: 1, ECONNREFUSED: 1 }, longestGapMs: 29, gapFromMs: 16, slowestMs: 6, failedAtMs: [20, 30] });
     const w = summarizeProbes(parseProbeLog(log), 40, 60);
     expect(w).toMatchObject({ total: 2, failed: 0, longestGapMs: 10 });
+  });
+
+  it('the gap is the client\'s: time without an answer arriving, so a request that waited out an outage still shows it', () => {
+    const s = summarizeProbes(parseProbeLog(['0 5 1 web1', '10 1500 1 web2', '20 5 1 web3', '1600 5 1 web1'].join('\n')));
+    expect(s).toMatchObject({ ok: 4, failed: 0, longestGapMs: 1485, gapFromMs: 25, slowestMs: 1500 });
   });
 
   it('an empty window has no gap and no answers', () => {
