@@ -9,12 +9,18 @@
  * daemon, now backup, must announce mastership after its Master_Down_Interval; the capture says how late it was
  * (its first advert minus the helper's last one, minus Master_Down_Interval).
  *
- *   sudo npx tsx bench/vrrp-jitter.ts [--intervals 100,1000] [--servers 10000] [--window 20] [--failovers 5] [--baseline first|all] [--vrrp-nice N] [--vrrp-rt N]
+ *   sudo npx tsx bench/vrrp-jitter.ts [--intervals 100,1000] [--servers 10000] [--window 20] [--failovers 5] [--baseline first|all] [--vrrp-nice N] [--vrrp-rt N] [--reuse] [--server-keepalive MS]
  *
  * The idle baseline runs at the first interval only unless `--baseline all` (it keeps the run near 3 minutes).
  * `--vrrp-nice N` sets global.vrrp_nice of the measured daemon (default: the configuration's default), for A/B runs.
  * `--vrrp-rt N` sets global.vrrp_rt_priority likewise (0 = SCHED_OTHER; default: the configuration's default, 10).
+ * `--reuse` gives the checks reuse_connection: true (one keep-alive connection per real server instead of one per
+ * check): on 2 cores shared with the servers, fresh connections reach a third of 10,000 checks/s or less.
+ * `--server-keepalive MS` is the servers' keepAliveTimeout (default 5000, node's own). At 1000 they answer
+ * `Keep-Alive: timeout=1`, which the checker (less its 1 s margin) cannot keep until the next check a second
+ * later: `--reuse` then still opens a connection per check (the raw results count the connections accepted).
  * LVSKEEP_VRRP_CPU_PROF_DIR=<dir> writes a CPU profile of each VRRP child there (--cpu-prof; NODE_OPTIONS refuses it).
+ * LVSKEEP_DAEMON_CPU_PROF_DIR=<dir> likewise for the measured daemon's main process.
  *
  * Needs root, `unshare`, `ip` and tcpdump. It re-runs itself inside `unshare --net --mount` (through
  * test/runner/net-sandbox.sh): every namespace, address and process it makes lives in a private sandbox; only
@@ -160,21 +166,24 @@ function latenessBetween(a: Histogram, b: Histogram): Lateness {
 
 // ---- the sandboxed run -------------------------------------------------------------------------------------------
 
-// argv: listener count. Prints {"ports":[...]} once all listen, then "c <Date.now()> <requests so far>" every 250 ms.
+// argv: listener count, keepAliveTimeout (ms). Prints {"ports":[...]} once all listen, then
+// "c <Date.now()> <requests so far> <connections accepted so far>" every 250 ms.
 const SERVER_CODE = `
   const http = require('node:http');
   const count = Number(process.argv[1]);
-  let n = 0;
+  const keepAliveMs = Number(process.argv[2]);
+  let n = 0, conns = 0;
   const ports = [];
   const listen = (srv) => new Promise((ok) => srv.listen({ host: '0.0.0.0', port: 0, backlog: 4096 }, () => { ports.push(srv.address().port); ok(); }));
   (async () => {
     for (let i = 0; i < count; i++) {
       const h = http.createServer((req, res) => { n++; res.end('ok\\n'); });
-      h.keepAliveTimeout = 1000;
+      h.keepAliveTimeout = keepAliveMs;
+      h.on('connection', () => { conns++; });
       await listen(h);
     }
     process.stdout.write(JSON.stringify({ ports }) + '\\n');
-    setInterval(() => process.stdout.write('c ' + Date.now() + ' ' + n + '\\n'), 250);
+    setInterval(() => process.stdout.write('c ' + Date.now() + ' ' + n + ' ' + conns + '\\n'), 250);
   })();`;
 
 /** Real server i: 127.0.x.y (x.y counting from 0.1) at one of the listener ports. */
@@ -183,7 +192,7 @@ function serverAddress(i: number, ports: readonly number[]): string {
   return `127.0.${Math.floor(a / 250)}.${1 + (a % 250)}:${ports[i % ports.length] ?? 0}`;
 }
 
-function daemonConfig(dir: string, name: string, o: { priority: number; intervalMs: number; metrics: boolean; realServers: string[]; vrrpNice?: number; vrrpRt?: number }): string {
+function daemonConfig(dir: string, name: string, o: { priority: number; intervalMs: number; metrics: boolean; realServers: string[]; reuse?: boolean; vrrpNice?: number; vrrpRt?: number }): string {
   const lines = [
     'global:',
     `  state_dir: ${dir}/${name}-state`,
@@ -217,7 +226,7 @@ function daemonConfig(dir: string, name: string, o: { priority: number; interval
       '    scheduler: wlc',
       // fall 3 and a generous timeout: a checker that falls behind should show as fewer checks per second, not
       // as real servers flapping (each flap would also rewrite the whole dry-run table into the log).
-      '    check: { type: http, path: /, interval: 1s, timeout: 900ms, rise: 1, fall: 3, assume: up }',
+      `    check: { type: http, path: /, interval: 1s, timeout: 900ms, rise: 1, fall: 3, assume: up${o.reuse ? ', reuse_connection: true' : ''} }`,
       '    real_servers:',
       ...o.realServers.slice(v * REAL_SERVERS_PER_SERVICE, (v + 1) * REAL_SERVERS_PER_SERVICE).map((a) => `      - address: ${a}`),
     );
@@ -236,6 +245,13 @@ function processCpuMs(pid: number | undefined): number {
   }
 }
 
+/** Busy and total jiffies of all CPUs from /proc/stat (machine-wide: other work on the machine included). */
+function machineJiffies(): { busy: number; total: number } {
+  const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
+}
+
 interface Takeover {
   /** First advert of the new master minus the last advert of the old one (ms). */
   takeoverMs: number;
@@ -249,7 +265,15 @@ interface ScenarioResult {
   servers: number;
   windowS: number;
   checksPerS: number;
+  /** Connections the HTTP servers accepted per second over the window (fresh mode: one per check). */
+  connsPerS: number;
   daemonCpuPercent: number;
+  /** Busy share of all the machine's CPUs over the window (/proc/stat), %. */
+  machineBusyPercent: number;
+  /** CPU of the HTTP servers' process over the window, % of one core. */
+  serversCpuPercent: number;
+  /** Mean check duration between the scrapes (lvskeep_check_duration_seconds), ms. */
+  checkMeanMs: number;
   jitter: Jitter;
   lateness: Lateness;
   scrapeMs: number[];
@@ -282,6 +306,8 @@ async function inside(): Promise<void> {
   const servers = clampInt(arg('servers', '10000'), 0, MAX_SERVERS, 10_000);
   const windowS = clampInt(arg('window', '20'), 2, 60, 20);
   const failovers = clampInt(arg('failovers', '5'), 0, 10, 5);
+  const reuse = process.argv.includes('--reuse');
+  const serverKeepAliveMs = clampInt(arg('server-keepalive', '5000'), 0, 120_000, 5000);
   const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ');
   const dir = mkdtempSync(join(tmpdir(), 'lvskeep-jitter-'));
   const capture = new Capture();
@@ -294,7 +320,7 @@ async function inside(): Promise<void> {
       await topo.namespace(ns);
       await topo.plug({ ns, ifname: 'eth0', addresses: [`${addr}/24`] }, 'lan');
     }
-    const serverProc = topo.spawn('a', [process.execPath, '-e', SERVER_CODE, String(SERVER_PORTS)], { label: 'http servers' });
+    const serverProc = topo.spawn('a', [process.execPath, '-e', SERVER_CODE, String(SERVER_PORTS), String(serverKeepAliveMs)], { label: 'http servers' });
     const portsLine = await serverProc.waitForOutput(/^\{"ports":.*\}$/m, 20_000);
     const ports = (JSON.parse(portsLine[0]) as { ports: number[] }).ports;
     const realServers = Array.from({ length: servers }, (_, i) => serverAddress(i, ports));
@@ -308,10 +334,10 @@ async function inside(): Promise<void> {
       for (const loaded of [false, true]) {
         if (loaded && servers === 0) continue;
         if (!loaded && n > 0 && !baselineAll && servers > 0) continue;
-        const scenario = loaded ? `${servers} HTTP checks/s asked` : 'idle (no checks)';
+        const scenario = loaded ? `${servers} HTTP checks/s asked${reuse ? ', reuse_connection' : ''}` : 'idle (no checks)';
         process.stderr.write(`running advert_interval ${intervalMs} ms, ${scenario}\n`);
         try {
-          results.push(await runScenario({ topo, dir, capture, serverProc, intervalMs, realServers: loaded ? realServers : [], windowS, failovers: intervalMs >= 1000 ? Math.min(failovers, 2) : failovers, scenario }));
+          results.push(await runScenario({ topo, dir, capture, serverProc, intervalMs, realServers: loaded ? realServers : [], windowS, failovers: intervalMs >= 1000 ? Math.min(failovers, 2) : failovers, scenario, reuse }));
         } catch (err) {
           process.stderr.write(`  failed: ${err instanceof Error ? err.message : String(err)}\n`);
         }
@@ -322,7 +348,7 @@ async function inside(): Promise<void> {
     await topo.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
-  printReport(results, loadAtStart);
+  printReport(results, loadAtStart, serverKeepAliveMs);
 }
 
 interface ScenarioOptions {
@@ -335,12 +361,13 @@ interface ScenarioOptions {
   windowS: number;
   failovers: number;
   scenario: string;
+  reuse: boolean;
 }
 
-/** The last "c <ms> <count>" line the servers printed. */
-function serverCount(p: NsProcess): { at: number; n: number } {
-  const m = [...p.output().matchAll(/^c (\d+) (\d+)$/gm)].at(-1);
-  return { at: Number(m?.[1] ?? NaN), n: Number(m?.[2] ?? NaN) };
+/** The last "c <ms> <requests> <connections>" line the servers printed. */
+function serverCount(p: NsProcess): { at: number; n: number; conns: number } {
+  const m = [...p.output().matchAll(/^c (\d+) (\d+) (\d+)$/gm)].at(-1);
+  return { at: Number(m?.[1] ?? NaN), n: Number(m?.[2] ?? NaN), conns: Number(m?.[3] ?? NaN) };
 }
 
 async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
@@ -350,7 +377,7 @@ async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const vrrpNice = nice === '' ? undefined : clampInt(nice, -20, 19, 0);
   const rt = arg('vrrp-rt', '');
   const vrrpRt = rt === '' ? undefined : clampInt(rt, 0, 99, 0);
-  writeFileSync(cfg, daemonConfig(dir, 'measured', { priority: PRIORITY, intervalMs: o.intervalMs, metrics: true, realServers: o.realServers, ...(vrrpNice !== undefined ? { vrrpNice } : {}), ...(vrrpRt !== undefined ? { vrrpRt } : {}) }));
+  writeFileSync(cfg, daemonConfig(dir, 'measured', { priority: PRIORITY, intervalMs: o.intervalMs, metrics: true, realServers: o.realServers, reuse: o.reuse, ...(vrrpNice !== undefined ? { vrrpNice } : {}), ...(vrrpRt !== undefined ? { vrrpRt } : {}) }));
   const helperCfg = join(dir, 'helper.yaml');
   writeFileSync(helperCfg, daemonConfig(dir, 'helper', { priority: HELPER_PRIORITY, intervalMs: o.intervalMs, metrics: false, realServers: [] }));
   // States come from the capture, not the control socket: a status answer lists every real server, and polling
@@ -369,14 +396,16 @@ async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       await sleep(20);
     }
   };
-  const scrape = async (): Promise<{ h: Histogram; reconcile: Histogram; checks: Map<string, number>; ipvsOps: number; ms: number }> => {
+  const scrape = async (): Promise<{ h: Histogram; reconcile: Histogram; checks: Map<string, number>; ipvsOps: number; checkSum: number; checkCount: number; ms: number }> => {
     const t = performance.now();
     const r = await topo.exec('a', ['curl', '-sS', '--max-time', '10', 'http://127.0.0.1:9595/metrics'], { timeoutMs: 15_000 });
     const ms = performance.now() - t;
-    return { h: parseHistogram(r.stdout, 'lvskeep_vrrp_timer_lateness_seconds'), reconcile: parseHistogram(r.stdout, 'lvskeep_ipvs_reconcile_duration_seconds'), checks: checkResults(r.stdout), ipvsOps: counterSum(r.stdout, 'lvskeep_ipvs_operations_total'), ms };
+    return { h: parseHistogram(r.stdout, 'lvskeep_vrrp_timer_lateness_seconds'), reconcile: parseHistogram(r.stdout, 'lvskeep_ipvs_reconcile_duration_seconds'), checks: checkResults(r.stdout), ipvsOps: counterSum(r.stdout, 'lvskeep_ipvs_operations_total'), checkSum: counterSum(r.stdout, 'lvskeep_check_duration_seconds_sum'), checkCount: counterSum(r.stdout, 'lvskeep_check_duration_seconds_count'), ms };
   };
 
-  const daemon = topo.spawn('a', [process.execPath, '--import', 'tsx', CLI, 'run', '-c', cfg, '--backend', 'memory'], { cwd: REPO, label: 'lvskeep run (measured)' });
+  const profDir = process.env.LVSKEEP_DAEMON_CPU_PROF_DIR;
+  const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const daemon = topo.spawn('a', [process.execPath, ...prof, '--import', 'tsx', CLI, 'run', '-c', cfg, '--backend', 'memory'], { cwd: REPO, label: 'lvskeep run (measured)' });
   const started = capture.now();
   let helper: NsProcess | undefined;
   try {
@@ -391,11 +420,15 @@ async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     await sleep(loaded ? 4_000 : 1_000);
     const c0 = serverCount(o.serverProc);
     const cpu0 = processCpuMs(daemon.pid);
+    const serversCpu0 = processCpuMs(o.serverProc.pid);
+    const machine0 = machineJiffies();
     const from = capture.now();
     await sleep(o.windowS * 1000);
     const to = capture.now();
     const c1 = serverCount(o.serverProc);
     const cpu1 = processCpuMs(daemon.pid);
+    const serversCpu1 = processCpuMs(o.serverProc.pid);
+    const machine1 = machineJiffies();
     const s1 = await scrape();
     const jitter = jitterOf(capture.adverts, LOADED_ADDR, from, to, o.intervalMs);
     const lateness = latenessBetween(s0.h, s1.h);
@@ -427,7 +460,11 @@ async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       servers: o.realServers.length,
       windowS: o.windowS,
       checksPerS: o.realServers.length > 0 ? ((c1.n - c0.n) / (c1.at - c0.at)) * 1000 : 0,
+      connsPerS: o.realServers.length > 0 ? ((c1.conns - c0.conns) / (c1.at - c0.at)) * 1000 : 0,
       daemonCpuPercent: ((cpu1 - cpu0) / ((to - from) / 1000)) / 10,
+      machineBusyPercent: ((machine1.busy - machine0.busy) / Math.max(1, machine1.total - machine0.total)) * 100,
+      serversCpuPercent: ((serversCpu1 - serversCpu0) / ((to - from) / 1000)) / 10,
+      checkMeanMs: s1.checkCount > s0.checkCount ? ((s1.checkSum - s0.checkSum) / (s1.checkCount - s0.checkCount)) * 1000 : NaN,
       jitter,
       lateness,
       scrapeMs: [s0.ms, s1.ms],
@@ -459,7 +496,7 @@ function bound(ms: number, topMs = 5000): string {
   return ms === Infinity ? `> ${topMs}` : `<= ${ms}`;
 }
 
-function printReport(results: ScenarioResult[], loadAtStart: string): void {
+function printReport(results: ScenarioResult[], loadAtStart: string, serverKeepAliveMs: number): void {
   const head = [
     'advert_int',
     'scenario',
@@ -496,7 +533,7 @@ function printReport(results: ScenarioResult[], loadAtStart: string): void {
   console.log(`${availableParallelism()} x ${cpus()[0]?.model ?? 'unknown CPU'}, kernel ${release()}, load average ${loadAtStart} at start, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at end (other work on the machine skews every figure)`);
   console.log(
     `jitter: |gap - advert_interval| between the master's adverts over ${windowS} s, kernel receive timestamps (tcpdump, ns) in a listener namespace on the same bridge; ` +
-      'checks/s counted at the HTTP servers (127.0.x.y x 50 ports in the daemon\'s namespace, sharing its CPUs); daemon CPU % of one core',
+      `checks/s counted at the HTTP servers (127.0.x.y x 50 ports in the daemon's namespace, sharing its CPUs, keepAliveTimeout ${serverKeepAliveMs} ms); daemon CPU % of one core`,
   );
   console.log(
     'timer lateness: lvskeep_vrrp_timer_lateness_seconds between two /metrics scrapes around the window (4 s before it under load, 1 s idle; right after it); the histogram gives bucket upper bounds ' +
@@ -512,7 +549,7 @@ function printReport(results: ScenarioResult[], loadAtStart: string): void {
   console.log('\nraw results:');
   for (const r of results) {
     console.log(
-      `  ${r.intervalMs} ms, ${r.scenario}: start to first advert ${(r.startupMs / 1000).toFixed(1)} s; scrape ms ${r.scrapeMs.map((m) => m.toFixed(0)).join(', ')}; lateness samples ${r.lateness.count}; ` +
+      `  ${r.intervalMs} ms, ${r.scenario}: start to first advert ${(r.startupMs / 1000).toFixed(1)} s; ${r.servers > 0 ? `connections accepted/s by the HTTP servers ${r.connsPerS.toFixed(0)}, their CPU ${r.serversCpuPercent.toFixed(0)}%; mean check ${fmt(r.checkMeanMs, 1)} ms; ` : ''}all CPUs ${r.machineBusyPercent.toFixed(0)}% busy over the window; scrape ms ${r.scrapeMs.map((m) => m.toFixed(0)).join(', ')}; lateness samples ${r.lateness.count}; ` +
         `check results between the scrapes ${JSON.stringify(r.checkResults)}; IPVS operations ${r.ipvsOps}; ` +
         `reconcile passes ${r.reconcile.count} (mean ${fmt(r.reconcile.meanMs, 0)} ms, longest ${bound(r.reconcile.max, 30_000)} ms); "VRRP timer fired late" warnings ${r.lateWarnings}; takeovers ms ${r.takeovers.map((t) => t.takeoverMs.toFixed(1)).join(', ') || 'none'}`,
     );

@@ -19,6 +19,31 @@ const DEFAULT_MAX_BODY = 64 * 1024;
 const CONNECT_TIMEOUT_CODE = 'LVSKEEP_CONNECT_TIMEOUT';
 /** Errors that mean a reused keep-alive connection was closed by the server under us (not a verdict on it). */
 const STALE_CONNECTION_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
+/** undici's keepAliveTimeoutThreshold here: a server's `Keep-Alive: timeout` hint is trusted minus this much. */
+const KEEP_ALIVE_THRESHOLD_MS = 1000;
+
+/**
+ * Reuse mode: whether the connection that carried these response headers can still be open at the next probe,
+ * `intervalMs` later. Not when the server says `Connection: close`, nor when its `Keep-Alive: timeout` hint (less
+ * our threshold) ends before then: undici would drop it anyway (at once or when idle), through an error whose
+ * stack Node formats eagerly. `raw` is undici's flat [name, value, name, value, ...] list.
+ */
+export function connectionOutlivesInterval(raw: readonly Buffer[] | undefined, intervalMs: number): boolean {
+  if (!raw) return true;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i];
+    // Only `connection` and `keep-alive` matter, both 10 bytes long: most headers are skipped on their length.
+    if (name?.length !== 10) continue;
+    const lower = name.toString('latin1').toLowerCase();
+    const value = raw[i + 1]?.toString('latin1').toLowerCase() ?? '';
+    if (lower === 'connection' && value.split(',').some((t) => t.trim() === 'close')) return false;
+    if (lower === 'keep-alive') {
+      const m = /(?:^|[\s,])timeout\s*=\s*(\d+)/.exec(value);
+      if (m && Number(m[1]) * 1000 - KEEP_ALIVE_THRESHOLD_MS < intervalMs) return false;
+    }
+  }
+  return true;
+}
 
 type Phase = 'connect' | 'response' | 'body';
 
@@ -105,6 +130,8 @@ class Attempt implements Dispatcher.DispatchHandler {
   /** Sent on a connection that had already served a response (reuse only). */
   onReused = false;
   retried = false;
+  /** Reuse mode: the final response's headers let the connection live until the next probe. */
+  keepConnection = true;
   received = 0;
   truncated = false;
   chunks: Buffer[] | undefined = undefined;
@@ -129,9 +156,10 @@ class Attempt implements Dispatcher.DispatchHandler {
     this.onReused = this.c.reuse && this.c.servedOnSocket > 0;
   }
 
-  onHeaders(statusCode: number): boolean {
+  onHeaders(statusCode: number, headers?: Buffer[]): boolean {
     if (statusCode < 200) return true; // 1xx: the final response follows
     this.status = statusCode;
+    if (this.c.reuse) this.keepConnection = connectionOutlivesInterval(headers, this.c.spec.intervalMs);
     if (this.settled) return true;
     if (!statusMatches(statusCode, this.c.spec.expect.status)) {
       this.finish(false, `HTTP ${statusCode}`);
@@ -162,9 +190,10 @@ class Attempt implements Dispatcher.DispatchHandler {
   onComplete(): void {
     this.ended = true;
     this.c.servedOnSocket++;
-    // Fresh mode: close it here, before undici does. undici would destroy it with an InformationalError whose
-    // stack trace Node formats eagerly, which cost more than the rest of the response handling.
-    if (!this.c.reuse) this.c.destroySockets();
+    // Fresh mode, or a reused connection the server will not keep until the next probe: close it here, before
+    // undici does. undici would destroy it with an InformationalError whose stack trace Node formats eagerly,
+    // which cost more than the rest of the response handling.
+    if (!this.c.reuse || !this.keepConnection) this.c.destroySockets();
     if (!this.settled) this.judgeBody();
     else this.release();
   }

@@ -197,8 +197,9 @@ describe('http checker', () => {
 /**
  * A raw HTTP/1.1 keep-alive server whose behaviour depends on the request's position on its connection
  * (1 = first request on a new connection): answer 200, close the connection without answering, or hang.
+ * `headers`: extra response header lines, each ending in CRLF.
  */
-async function startKeepAlive(onRequest: (nthOnConnection: number) => 'answer' | 'close' | 'hang', idleCloseMs?: number) {
+async function startKeepAlive(onRequest: (nthOnConnection: number) => 'answer' | 'close' | 'hang', idleCloseMs?: number, headers = '') {
   const sockets = new Set<Socket>();
   let connections = 0;
   let requests = 0;
@@ -219,7 +220,7 @@ async function startKeepAlive(onRequest: (nthOnConnection: number) => 'answer' |
         buf = buf.slice(end + 4);
         requests++;
         const what = onRequest(++n);
-        if (what === 'answer') s.write('HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok\n');
+        if (what === 'answer') s.write(`HTTP/1.1 200 OK\r\ncontent-length: 3\r\n${headers}\r\nok\n`);
         else if (what === 'close') s.destroy();
       }
       // Like a server's keep-alive timeout, without announcing it in a Keep-Alive header.
@@ -318,6 +319,36 @@ describe('http checker, reuse_connection', () => {
       }
       expect(ka.connections()).toBe(4);
       expect(ka.requests()).toBe(4);
+    } finally {
+      await ka.close();
+    }
+  });
+
+  it('a server whose Keep-Alive hint ends before the next probe: a new connection per probe, the checker closes each after its response', async () => {
+    // node's http server with keepAliveTimeout 1000 answers so; the checks run every second.
+    const ka = await startKeepAlive(() => 'answer', undefined, 'Connection: keep-alive\r\nKeep-Alive: timeout=1\r\n');
+    try {
+      const p = prober(spec({ reuseConnection: true, intervalMs: 1000 }), ka.port);
+      for (let i = 0; i < 3; i++) {
+        expect(await p.probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
+        await settle();
+        expect(ka.open()).toBe(0); // this server never closes: the checker did
+      }
+      expect(ka.connections()).toBe(3);
+      expect(ka.requests()).toBe(3);
+    } finally {
+      await ka.close();
+    }
+  });
+
+  it('a server whose Keep-Alive hint outlasts the interval keeps one connection', async () => {
+    const ka = await startKeepAlive(() => 'answer', undefined, 'Keep-Alive: timeout=5\r\n');
+    try {
+      const p = prober(spec({ reuseConnection: true, intervalMs: 1000 }), ka.port);
+      for (let i = 0; i < 3; i++) expect(await p.probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
+      await settle();
+      expect(ka.connections()).toBe(1);
+      expect(ka.open()).toBe(1);
     } finally {
       await ka.close();
     }
