@@ -135,9 +135,16 @@ export function decodeSyncMessage(buf: Buffer): SyncMessage {
   return { syncId: buf.readUInt8(1), conns };
 }
 
+/**
+ * TCP states not worth handing over: the connection is over (TIME_WAIT after a close, CLOSE after a reset). On a
+ * busy director they are most of the table (every closed connection stays in TIME_WAIT for two minutes), and a
+ * late packet of one is at most answered with a reset, which the reset guard drops.
+ */
+const FINISHED_TCP_STATES: ReadonlySet<string> = new Set(['TIME_WAIT', 'CLOSE']);
+
 export interface HandoverEntries {
   conns: SyncConn[];
-  /** Connections left out, by why: no-service (fwmark or removed service), unknown-state. */
+  /** Connections left out, by why: finished (TIME_WAIT, CLOSE), no-service (fwmark or removed service), unknown-state. */
   skipped: Record<string, number>;
 }
 
@@ -145,7 +152,7 @@ export interface HandoverEntries {
  * The sync entries for a connection table. Each carries the forwarding method of its real server as this
  * director's kernel lists it (the receiver takes it from its own table too when it has the same service); a
  * connection whose service is not a TCP/UDP service here (fwmark, or just removed) is left to the kernel's sync.
- * Timeout 0: the receiver applies its own timeout for the state.
+ * Timeout 0: the receiver applies its own timeout for the state. Finished TCP connections are left out.
  */
 export function handoverEntries(conns: readonly ProcConn[], services: ReadonlyMap<string, ProcService>): HandoverEntries {
   const out: SyncConn[] = [];
@@ -154,6 +161,10 @@ export function handoverEntries(conns: readonly ProcConn[], services: ReadonlyMa
     skipped[why] = (skipped[why] ?? 0) + 1;
   };
   for (const c of conns) {
+    if (c.protocol === 'TCP' && FINISHED_TCP_STATES.has(c.state)) {
+      skip('finished');
+      continue;
+    }
     const svc = services.get(serviceKey(c.protocol, c.virtual, c.virtualPort));
     if (!svc) {
       skip('no-service');

@@ -22,8 +22,8 @@ export interface ConnHandoverDeps {
 export class ConnHandover {
   private handles: unknown[] = [];
   private running: Promise<void> | undefined;
-  /** A push asked for while one runs: run once more when it ends. */
-  private again = false;
+  /** A push asked for while one runs (its schedule offset): run once more when it ends. */
+  private again: { round: number; at: number } | undefined;
   private round = 0;
   private closed = false;
   private readonly timers: RuntimeTimers;
@@ -73,15 +73,14 @@ export class ConnHandover {
 
   private pushSoon(round: number, at: number): void {
     if (this.running) {
-      this.again = true;
+      this.again = { round, at };
       return;
     }
     this.running = this.pushOnce(round, at).finally(() => {
       this.running = undefined;
-      if (this.again && !this.closed) {
-        this.again = false;
-        this.pushSoon(round, at);
-      }
+      const next = this.again;
+      this.again = undefined;
+      if (next && !this.closed) this.pushSoon(next.round, next.at);
     });
   }
 

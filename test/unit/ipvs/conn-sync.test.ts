@@ -60,19 +60,23 @@ describe('parseProcConns', () => {
 });
 
 describe('handoverEntries', () => {
-  it('maps states and forwarding methods from the kernel tables; a connection of no TCP/UDP service here is left out', () => {
+  it('maps states and forwarding methods from the kernel tables; finished connections (TIME_WAIT, CLOSE) are left out', () => {
     const e = handoverEntries(parseProcConns(CONNS).conns, parseProcServices(SERVICES));
     expect(e.conns.map((c) => [c.protocol, c.state, c.flags, c.clientPort, c.dest])).toEqual([
       [6, 1, 0, 41906, '198.51.100.11'],
       [6, 3, 0, 41908, '198.51.100.12'],
       [17, 0, 3, 40000, '198.51.100.11'],
     ]);
-    expect(e.skipped).toEqual({ 'no-service': 1 });
+    expect(e.skipped).toEqual({ finished: 1 });
     expect(e.conns.every((c) => c.timeoutS === 0 && c.fwmark === 0)).toBe(true);
   });
   it('an unknown TCP state name is counted, not guessed', () => {
     const t = parseProcConns(CONNS.replace('SYN_RECV', 'SYN_BOGUS'));
-    expect(handoverEntries(t.conns, parseProcServices(SERVICES)).skipped).toEqual({ 'no-service': 1, 'unknown-state': 1 });
+    expect(handoverEntries(t.conns, parseProcServices(SERVICES)).skipped).toEqual({ finished: 1, 'unknown-state': 1 });
+  });
+  it('a live connection of a service that is not a TCP/UDP service here (fwmark) is left to the kernel sync', () => {
+    const t = parseProcConns(CONNS.replace('TIME_WAIT', 'ESTABLISHED'));
+    expect(handoverEntries(t.conns, parseProcServices(SERVICES)).skipped).toEqual({ 'no-service': 1 });
   });
 });
 
