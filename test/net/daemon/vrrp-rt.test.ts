@@ -136,7 +136,9 @@ requireRoot('net/daemon/vrrp-rt', ['ip'])('global.vrrp_rt_priority: the VRRP thr
     const pid = Number(started.pid);
     await d.until('the SCHED_RR log', (l) => l.pid === pid && l.msg === 'VRRP thread runs SCHED_RR (global.vrrp_rt_priority)', 20_000);
     expect(threadSched(pid)).toEqual({ policy: 'SCHED_RR', rtPriority: 15 });
-    expect(readFileSync(`/proc/${pid}/limits`, 'utf8')).toMatch(/^Max realtime timeout\s+20000\s+40000\s+us/m);
+    // The one line, so that a failure message shows it whole (with the pid's other details).
+    const limit = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max realtime timeout'));
+    expect(limit, `pid ${pid}, log: ${d.log().filter((l) => l.pid === pid).map((l) => String(l.msg)).join(' | ')}`).toMatch(/^Max realtime timeout\s+20000\s+40000\s+us/);
     await d.until('MASTER', (l) => typeof l.msg === 'string' && l.msg.startsWith('VRRP vi72: ') && l.msg.endsWith('-> Master'), 20_000);
 
     // A 3 s busy loop in the VRRP thread: RLIMIT_RTTIME ends it after ~20 ms of CPU without sleeping.
