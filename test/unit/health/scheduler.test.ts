@@ -32,13 +32,15 @@ function fakeCheck(timers: FakeTimers, log: Log, id: string, intervalMs: number,
           log.current--;
           log.perId.set(id, (log.perId.get(id) ?? 1) - 1);
           timers.clearTimeout(h);
+          signal.removeEventListener('abort', onAbort); // the signal outlives this run (one per check)
           resolve({ ok, latencyMs: durationMs, reason: ok ? 'ok' : 'aborted' });
         };
-        const h = timers.setTimeout(() => end(true), durationMs);
-        signal.addEventListener('abort', () => {
+        const onAbort = (): void => {
           log.aborted++;
           end(false);
-        }, { once: true });
+        };
+        const h = timers.setTimeout(() => end(true), durationMs);
+        signal.addEventListener('abort', onAbort, { once: true });
       }),
     onResult: () => {
       log.results++;
