@@ -19,6 +19,14 @@ const DEFAULT_MAX_BODY = 64 * 1024;
 const CONNECT_TIMEOUT_CODE = 'LVSKEEP_CONNECT_TIMEOUT';
 /** Errors that mean a reused keep-alive connection was closed by the server under us (not a verdict on it). */
 const STALE_CONNECTION_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
+/**
+ * What our own close at a response's end destroys the socket with. undici takes a socket's error as the reason
+ * of its close, and without one it builds a SocketError('closed') each time; Node also reads the stack of the
+ * error a stream is destroyed with. A fresh connection per check paid both, a few percent of its CPU. One
+ * error made once (its stack formatted once) spares them; code UND_ERR_INFO is undici's own mark of a close
+ * that fails no request (its 'reset' close carries it), and no request is running on the socket by then.
+ */
+const CLOSED_AFTER_RESPONSE = Object.assign(new Error('connection closed by the checker after the response'), { code: 'UND_ERR_INFO' });
 /** undici's keepAliveTimeoutThreshold here: a server's `Keep-Alive: timeout` hint is trusted minus this much. */
 const KEEP_ALIVE_THRESHOLD_MS = 1000;
 
@@ -94,8 +102,8 @@ class HttpChecker {
     this.client.dispatch(this.requestOptions, attempt);
   }
 
-  destroySockets(): void {
-    for (const s of this.sockets) s.destroy();
+  destroySockets(err?: Error): void {
+    for (const s of this.sockets) s.destroy(err);
   }
 
   /** Close the connection (and any connect in progress); the Client stays and reconnects on the next request. */
@@ -193,7 +201,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     // Fresh mode, or a reused connection the server will not keep until the next probe: close it here, before
     // undici does. undici would destroy it with an InformationalError whose stack trace Node formats eagerly,
     // which cost more than the rest of the response handling.
-    if (!this.c.reuse || !this.keepConnection) this.c.destroySockets();
+    if (!this.c.reuse || !this.keepConnection) this.c.destroySockets(CLOSED_AFTER_RESPONSE);
     if (!this.settled) this.judgeBody();
     else this.release();
   }
