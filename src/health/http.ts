@@ -85,6 +85,11 @@ class HttpChecker {
   current: Attempt | undefined = undefined;
   closed = false;
   clientOptions!: Client.Options;
+  /**
+   * The caller's abort signal, listened on once for all the probes made with it: the scheduler passes the
+   * same signal to every run of a check, and an add/remove of a listener per probe showed in the profile.
+   */
+  watched: AbortSignal | undefined = undefined;
 
   constructor(
     readonly spec: HttpCheckSpec,
@@ -100,6 +105,23 @@ class HttpChecker {
   dispatch(attempt: Attempt): void {
     this.client ??= new Client(this.origin, this.clientOptions);
     this.client.dispatch(this.requestOptions, attempt);
+  }
+
+  /**
+   * Listen on `signal` from now on (none: undefined), letting go of the previous one. A probe still in flight
+   * with another signal (a caller not waiting for it) is then ended by its deadline, not by that signal.
+   */
+  watch(signal: AbortSignal | undefined): void {
+    if (signal === this.watched) return;
+    this.watched?.removeEventListener('abort', this);
+    this.watched = signal;
+    signal?.addEventListener('abort', this, ONCE);
+  }
+
+  /** `watched` aborted (the scheduler stopping): end the probe in flight. An EventListener object, so no closure. */
+  handleEvent(): void {
+    this.watched = undefined; // a once listener: already removed
+    this.current?.stop();
   }
 
   destroySockets(err?: Error): void {
@@ -149,10 +171,8 @@ class Attempt implements Dispatcher.DispatchHandler {
   constructor(
     private readonly c: HttpChecker,
     private readonly resolve: (r: ProbeResult) => void,
-    private readonly signal: AbortSignal | undefined,
   ) {
     this.timer = setTimeout(attemptDeadline, c.timeoutMs, this);
-    signal?.addEventListener('abort', this, ONCE);
     c.dispatch(this);
   }
 
@@ -226,8 +246,8 @@ class Attempt implements Dispatcher.DispatchHandler {
 
   // --- our side ---
 
-  /** The scheduler stopping (abort of the outer signal; an EventListener object, so no closure per probe). */
-  handleEvent(): void {
+  /** The caller's signal aborted (the scheduler stopping). */
+  stop(): void {
     if (this.settled) return;
     this.finish(false, STOPPING_REASON);
     this.cut(new Error(STOPPING_REASON));
@@ -259,7 +279,6 @@ class Attempt implements Dispatcher.DispatchHandler {
   finish(ok: boolean, reason: string): void {
     if (this.settled) return;
     this.settled = true;
-    this.signal?.removeEventListener('abort', this);
     this.resolve({ ok, latencyMs: elapsedSince(this.start), reason });
     if (this.ended) this.release();
     else if (this.c.reuse && !ok) this.cut(new Error(reason)); // a failure closes a reused connection at once
@@ -395,8 +414,9 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
     // What the previous probe left unread goes now. A previous probe still running (a caller not waiting for it)
     // keeps going: this one queues behind it on the connection.
     if (c.current?.settled) c.current.cut(new Error('response not needed'));
+    c.watch(signal);
     return new Promise<ProbeResult>((resolve) => {
-      c.current = new Attempt(c, resolve, signal);
+      c.current = new Attempt(c, resolve);
     });
   }
 
@@ -405,6 +425,7 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
     close: async () => {
       if (c.closed) return;
       c.closed = true;
+      c.watch(undefined);
       const err = new Error('checker closed');
       if (c.current) {
         c.current.finish(false, 'checker closed');
