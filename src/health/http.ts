@@ -412,8 +412,9 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
     if (signal?.aborted) return Promise.resolve({ ok: false, latencyMs: 0, reason: STOPPING_REASON });
     c.handshaking = false;
     // What the previous probe left unread goes now. A previous probe still running (a caller not waiting for it)
-    // keeps going: this one queues behind it on the connection.
-    if (c.current?.settled) c.current.cut(new Error('response not needed'));
+    // keeps going: this one queues behind it on the connection. A previous probe that has ended has nothing
+    // left to cut (its timer is cleared): no Error then, whose stack capture cost more than the rest of probe().
+    if (c.current?.settled && !c.current.ended) c.current.cut(new Error('response not needed'));
     c.watch(signal);
     return new Promise<ProbeResult>((resolve) => {
       c.current = new Attempt(c, resolve);
