@@ -271,20 +271,24 @@ export class CheckScheduler {
   /** A run ended: report it, plan the next one, launch what waits. Never throws (its promise is awaited by retire()). */
   private ran(entry: Entry, result: ProbeResult): void {
     const check = entry.check;
-    if (!entry.removed) {
-      try {
-        check.onResult?.(result, this.timers.now());
-      } catch (err) {
-        this.onError(check.id, 'onResult', err);
-      }
-    }
     try {
-      this.inFlight--;
-      entry.running = undefined;
-      if (!entry.removed && !this.stopped) this.scheduleNext(entry, entry.startedAt);
-      this.pump();
-    } catch (err) {
-      this.onError(check.id, 'scheduler', err);
+      if (!entry.removed) {
+        try {
+          check.onResult?.(result, this.timers.now());
+        } catch (err) {
+          this.onError(check.id, 'onResult', err);
+        }
+      }
+    } finally {
+      // Even if onError threw above: the run is over, and the check must be planned again.
+      try {
+        this.inFlight--;
+        entry.running = undefined;
+        if (!entry.removed && !this.stopped) this.scheduleNext(entry, entry.startedAt);
+        this.pump();
+      } catch (err) {
+        this.onError(check.id, 'scheduler', err);
+      }
     }
   }
 }
