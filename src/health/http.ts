@@ -19,6 +19,14 @@ const DEFAULT_MAX_BODY = 64 * 1024;
 const CONNECT_TIMEOUT_CODE = 'LVSKEEP_CONNECT_TIMEOUT';
 /** Errors that mean a reused keep-alive connection was closed by the server under us (not a verdict on it). */
 const STALE_CONNECTION_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
+/**
+ * What our own close at a response's end destroys the socket with. undici takes a socket's error as the reason
+ * of its close, and without one it builds a SocketError('closed') each time; Node also reads the stack of the
+ * error a stream is destroyed with. A fresh connection per check paid both, a few percent of its CPU. One
+ * error made once (its stack formatted once) spares them; code UND_ERR_INFO is undici's own mark of a close
+ * that fails no request (its 'reset' close carries it), and no request is running on the socket by then.
+ */
+const CLOSED_AFTER_RESPONSE = Object.assign(new Error('connection closed by the checker after the response'), { code: 'UND_ERR_INFO' });
 /** undici's keepAliveTimeoutThreshold here: a server's `Keep-Alive: timeout` hint is trusted minus this much. */
 const KEEP_ALIVE_THRESHOLD_MS = 1000;
 
@@ -77,6 +85,11 @@ class HttpChecker {
   current: Attempt | undefined = undefined;
   closed = false;
   clientOptions!: Client.Options;
+  /**
+   * The caller's abort signal, listened on once for all the probes made with it: the scheduler passes the
+   * same signal to every run of a check, and an add/remove of a listener per probe showed in the profile.
+   */
+  watched: AbortSignal | undefined = undefined;
 
   constructor(
     readonly spec: HttpCheckSpec,
@@ -94,8 +107,25 @@ class HttpChecker {
     this.client.dispatch(this.requestOptions, attempt);
   }
 
-  destroySockets(): void {
-    for (const s of this.sockets) s.destroy();
+  /**
+   * Listen on `signal` from now on (none: undefined), letting go of the previous one. A probe still in flight
+   * with another signal (a caller not waiting for it) is then ended by its deadline, not by that signal.
+   */
+  watch(signal: AbortSignal | undefined): void {
+    if (signal === this.watched) return;
+    this.watched?.removeEventListener('abort', this);
+    this.watched = signal;
+    signal?.addEventListener('abort', this, ONCE);
+  }
+
+  /** `watched` aborted (the scheduler stopping): end the probe in flight. An EventListener object, so no closure. */
+  handleEvent(): void {
+    this.watched = undefined; // a once listener: already removed
+    this.current?.stop();
+  }
+
+  destroySockets(err?: Error): void {
+    for (const s of this.sockets) s.destroy(err);
   }
 
   /** Close the connection (and any connect in progress); the Client stays and reconnects on the next request. */
@@ -141,10 +171,8 @@ class Attempt implements Dispatcher.DispatchHandler {
   constructor(
     private readonly c: HttpChecker,
     private readonly resolve: (r: ProbeResult) => void,
-    private readonly signal: AbortSignal | undefined,
   ) {
     this.timer = setTimeout(attemptDeadline, c.timeoutMs, this);
-    signal?.addEventListener('abort', this, ONCE);
     c.dispatch(this);
   }
 
@@ -193,7 +221,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     // Fresh mode, or a reused connection the server will not keep until the next probe: close it here, before
     // undici does. undici would destroy it with an InformationalError whose stack trace Node formats eagerly,
     // which cost more than the rest of the response handling.
-    if (!this.c.reuse || !this.keepConnection) this.c.destroySockets();
+    if (!this.c.reuse || !this.keepConnection) this.c.destroySockets(CLOSED_AFTER_RESPONSE);
     if (!this.settled) this.judgeBody();
     else this.release();
   }
@@ -218,8 +246,8 @@ class Attempt implements Dispatcher.DispatchHandler {
 
   // --- our side ---
 
-  /** The scheduler stopping (abort of the outer signal; an EventListener object, so no closure per probe). */
-  handleEvent(): void {
+  /** The caller's signal aborted (the scheduler stopping). */
+  stop(): void {
     if (this.settled) return;
     this.finish(false, STOPPING_REASON);
     this.cut(new Error(STOPPING_REASON));
@@ -251,7 +279,6 @@ class Attempt implements Dispatcher.DispatchHandler {
   finish(ok: boolean, reason: string): void {
     if (this.settled) return;
     this.settled = true;
-    this.signal?.removeEventListener('abort', this);
     this.resolve({ ok, latencyMs: elapsedSince(this.start), reason });
     if (this.ended) this.release();
     else if (this.c.reuse && !ok) this.cut(new Error(reason)); // a failure closes a reused connection at once
@@ -385,10 +412,12 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
     if (signal?.aborted) return Promise.resolve({ ok: false, latencyMs: 0, reason: STOPPING_REASON });
     c.handshaking = false;
     // What the previous probe left unread goes now. A previous probe still running (a caller not waiting for it)
-    // keeps going: this one queues behind it on the connection.
-    if (c.current?.settled) c.current.cut(new Error('response not needed'));
+    // keeps going: this one queues behind it on the connection. A previous probe that has ended has nothing
+    // left to cut (its timer is cleared): no Error then, whose stack capture cost more than the rest of probe().
+    if (c.current?.settled && !c.current.ended) c.current.cut(new Error('response not needed'));
+    c.watch(signal);
     return new Promise<ProbeResult>((resolve) => {
-      c.current = new Attempt(c, resolve, signal);
+      c.current = new Attempt(c, resolve);
     });
   }
 
@@ -397,6 +426,7 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
     close: async () => {
       if (c.closed) return;
       c.closed = true;
+      c.watch(undefined);
       const err = new Error('checker closed');
       if (c.current) {
         c.current.finish(false, 'checker closed');

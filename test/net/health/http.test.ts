@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { STOPPING_REASON } from '../../../src/health/deadline.js';
 import { createHttpProber } from '../../../src/health/http.js';
 import { HealthMonitor } from '../../../src/health/monitor.js';
 import type { HttpCheckSpec, Prober } from '../../../src/health/types.js';
@@ -191,6 +193,25 @@ describe('http checker', () => {
     const p = prober(spec(), server.port);
     await p.close();
     expect(await p.probe()).toMatchObject({ ok: false, reason: 'checker closed' });
+  });
+
+  it('one signal for many probes (as the scheduler passes): listeners do not pile up on it, abort ends the probe in flight, close() removes it', async () => {
+    for (const reuseConnection of [false, true]) {
+      const ctl = new AbortController();
+      const good = prober(spec({ reuseConnection }), server.port);
+      for (let i = 0; i < 3; i++) expect(await good.probe(ctl.signal)).toMatchObject({ ok: true, reason: 'HTTP 200' });
+      expect(getEventListeners(ctl.signal, 'abort').length).toBeLessThanOrEqual(1); // none pile up over probes
+      const hung = prober(spec({ path: '/hang', timeoutMs: 10_000, reuseConnection }), server.port);
+      const pending = hung.probe(ctl.signal);
+      await new Promise((r) => setTimeout(r, 50));
+      ctl.abort(new Error('check stopped'));
+      expect(await pending).toMatchObject({ ok: false, reason: STOPPING_REASON });
+      expect(await good.probe(ctl.signal)).toMatchObject({ ok: false, reason: STOPPING_REASON });
+      const other = new AbortController();
+      expect(await good.probe(other.signal)).toMatchObject({ ok: true });
+      await good.close();
+      expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
+    }
   });
 });
 

@@ -32,13 +32,15 @@ function fakeCheck(timers: FakeTimers, log: Log, id: string, intervalMs: number,
           log.current--;
           log.perId.set(id, (log.perId.get(id) ?? 1) - 1);
           timers.clearTimeout(h);
+          signal.removeEventListener('abort', onAbort); // the signal outlives this run (one per check)
           resolve({ ok, latencyMs: durationMs, reason: ok ? 'ok' : 'aborted' });
         };
-        const h = timers.setTimeout(() => end(true), durationMs);
-        signal.addEventListener('abort', () => {
+        const onAbort = (): void => {
           log.aborted++;
           end(false);
-        }, { once: true });
+        };
+        const h = timers.setTimeout(() => end(true), durationMs);
+        signal.addEventListener('abort', onAbort, { once: true });
       }),
     onResult: () => {
       log.results++;
@@ -286,5 +288,40 @@ describe('check scheduler', () => {
     expect(() => s.add(fakeCheck(timers, log, 'keep', 1000, 1))).toThrow(/already added/);
     await s.stop();
     expect(timers.size).toBe(0);
+  });
+
+  it('passes a check the same signal on every run, aborted only when the check is removed; a run that throws synchronously is a failed run', async () => {
+    const timers = new FakeTimers();
+    const seen = new Map<string, AbortSignal[]>();
+    const errors: string[] = [];
+    const results: ProbeResult[] = [];
+    const s = new CheckScheduler({ timers, random: () => 0, onError: (id, where) => errors.push(`${id}:${where}`) });
+    for (const id of ['a', 'b']) {
+      s.add({
+        id,
+        intervalMs: 1000,
+        jitterPercent: 0,
+        run: async (signal) => {
+          seen.set(id, [...(seen.get(id) ?? []), signal]);
+          return { ok: true, latencyMs: 0, reason: 'ok' };
+        },
+      });
+    }
+    s.add({ id: 'sync', intervalMs: 1000, jitterPercent: 0, run: () => { throw new Error('not async'); }, onResult: (r) => void results.push(r) });
+    s.start();
+    await timers.advance(3500);
+    const a = seen.get('a') ?? [];
+    expect(a.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(a).size).toBe(1);
+    expect(a[0]).not.toBe(seen.get('b')?.[0]);
+    expect(a[0]?.aborted).toBe(false);
+    await s.remove('a');
+    expect(a[0]?.aborted).toBe(true);
+    expect(seen.get('b')?.[0]?.aborted).toBe(false);
+    expect(results.length).toBeGreaterThanOrEqual(3);
+    expect(results[0]).toMatchObject({ ok: false, reason: 'check threw: not async' });
+    expect(errors).toEqual([]);
+    await s.stop();
+    expect(seen.get('b')?.[0]?.aborted).toBe(true);
   });
 });
