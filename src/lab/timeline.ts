@@ -1,8 +1,7 @@
 // The timeline the lab prints: one line per step, time since the start, a PASS/FAIL/INFO mark. Pure
-// formatting plus a small recorder whose clock and sink are injected. GAP marks a goal the product does not
-// meet yet, within a stated bound: printed loudly and counted in the summary, never shown as PASS.
+// formatting plus a small recorder whose clock and sink are injected.
 
-export type Mark = 'PASS' | 'FAIL' | 'GAP' | 'INFO' | 'SKIP';
+export type Mark = 'PASS' | 'FAIL' | 'INFO' | 'SKIP';
 
 export interface TimelineEntry {
   atMs: number;
@@ -56,30 +55,14 @@ export class Timeline {
     return ok;
   }
 
-  /**
-   * PASS when `ok`; otherwise GAP when `withinGap` (a known shortfall, `gap` says which) and FAIL when not.
-   * Returns `ok`.
-   */
-  checkGoal(ok: boolean, withinGap: boolean, step: string, text: string, gap: string): boolean {
-    if (ok) this.add('PASS', step, text);
-    else this.add(withinGap ? 'GAP' : 'FAIL', step, withinGap ? `${text} — known gap: ${gap}` : text);
-    return ok;
-  }
-
   failures(): TimelineEntry[] {
     return this.entries.filter((e) => e.mark === 'FAIL');
-  }
-
-  gaps(): TimelineEntry[] {
-    return this.entries.filter((e) => e.mark === 'GAP');
   }
 
   /** `N passed, N failed` line for the end of the run. */
   summary(): string {
     const passed = this.entries.filter((e) => e.mark === 'PASS').length;
     const failed = this.failures().length;
-    const gaps = this.gaps().length;
-    const gapText = gaps > 0 ? `, ${gaps} known gap${gaps === 1 ? '' : 's'} (GAP lines above)` : '';
-    return `${failed === 0 ? 'LAB PASSED' : 'LAB FAILED'}: ${passed} checks passed, ${failed} failed${gapText}`;
+    return `${failed === 0 ? 'LAB PASSED' : 'LAB FAILED'}: ${passed} checks passed, ${failed} failed`;
   }
 }
