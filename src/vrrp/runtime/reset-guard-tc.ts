@@ -2,7 +2,7 @@
 // instances ask for. One `tc -force -batch -` per change (argv only, the script on stdin), one at a time; changes
 // that arrive meanwhile are folded into the next run. A failure is logged and VRRP goes on: the guard only
 // saves in-flight requests during a takeover.
-import { execFile } from 'node:child_process';
+import { CommandError, execFileRunner, type CommandRunner } from '../../ipvs/run-command.js';
 import type { Logger } from '../../log/logger.js';
 import { errorMessage } from '../../util/errors.js';
 import { guardedUnion, guardKey, tcGuardBatches, tcGuardCleanup, type GuardedVip } from '../reset-guard.js';
@@ -10,20 +10,21 @@ import { guardedUnion, guardKey, tcGuardBatches, tcGuardCleanup, type GuardedVip
 /** Runs tc batch lines; rejects with tc's message when one failed. */
 export type TcBatchRunner = (lines: readonly string[]) => Promise<void>;
 
-export function tcBatchRunner(opts: { tc?: string; timeoutMs?: number } = {}): TcBatchRunner {
+/** `tc -force -batch -` through the project's command runner (argv only, the lines on stdin, killed on timeout). */
+export function tcBatchRunner(opts: { tc?: string; timeoutMs?: number; run?: CommandRunner } = {}): TcBatchRunner {
   const tc = opts.tc ?? 'tc';
-  return (lines) =>
-    new Promise((resolve, reject) => {
-      if (lines.length === 0) return resolve();
-      const child = execFile(tc, ['-force', '-batch', '-'], { timeout: opts.timeoutMs ?? 10_000, killSignal: 'SIGKILL', encoding: 'utf8' }, (err, _out, stderr) => {
-        if (!err) return resolve();
-        const code = (err as NodeJS.ErrnoException).code;
-        const why = code === 'ENOENT' ? `${tc} not found (Debian package iproute2)` : (stderr.trim() || err.message).split('\n').slice(0, 4).join(' | ');
-        reject(new Error(`tc -batch: ${why}`, { cause: err }));
-      });
-      child.stdin?.on('error', () => undefined); // a missing tc never reads stdin; the callback says ENOENT
-      child.stdin?.end(`${lines.join('\n')}\n`);
-    });
+  const run = opts.run ?? execFileRunner;
+  return async (lines) => {
+    if (lines.length === 0) return;
+    let r;
+    try {
+      r = await run(tc, ['-force', '-batch', '-'], { input: `${lines.join('\n')}\n`, timeoutMs: opts.timeoutMs ?? 10_000 });
+    } catch (err) {
+      const why = err instanceof CommandError && err.code === 'ENOENT' ? `${tc} not found (Debian package iproute2)` : errorMessage(err);
+      throw new Error(`tc -batch: ${why}`, { cause: err });
+    }
+    if (r.code !== 0) throw new Error(`tc -batch: ${(r.stderr.trim() || `exit ${r.code}`).split('\n').slice(0, 4).join(' | ')}`);
+  };
 }
 
 export class ResetGuardController {
