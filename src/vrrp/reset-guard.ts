@@ -11,19 +11,24 @@ import { parseIp } from '../net/ip.js';
 /** Filter priorities of the guard's tc filters, one per address family (a tc priority holds one protocol). */
 export const GUARD_PREF = { 4: 4646, 6: 4647 } as const;
 
+/** A VIP on its interface (the VRRP Vip type fits). */
 export interface GuardedVip {
   address: string;
-  family: 4 | 6;
   dev: string;
 }
 
 export const guardKey = (v: GuardedVip): string => `${v.dev} ${v.address}`;
 
-/** A stable, non-zero 32-bit filter handle per address: the address itself for IPv4, a hash for IPv6. */
-export function guardHandle(v: GuardedVip): number {
+function parsed(v: GuardedVip): { family: 4 | 6; bytes: Uint8Array } {
   const p = parseIp(v.address);
   if (!p) throw new RangeError(`reset guard: "${v.address}" is not an IP address`);
-  if (p.family === 4) return ((p.bytes[0] ?? 0) * 2 ** 24 + ((p.bytes[1] ?? 0) << 16) + ((p.bytes[2] ?? 0) << 8) + (p.bytes[3] ?? 0)) >>> 0 || 1;
+  return p;
+}
+
+/** A stable, non-zero 32-bit filter handle per address: the address itself for IPv4, a hash for IPv6. */
+export function guardHandle(v: GuardedVip): number {
+  const p = parsed(v);
+  if (p.family === 4) return Buffer.from(p.bytes).readUInt32BE(0) || 1;
   let h = 0x811c9dc5; // FNV-1a
   for (const b of p.bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
   return h || 1;
@@ -36,7 +41,10 @@ export function guardedUnion(lists: Iterable<readonly GuardedVip[]>): GuardedVip
   return [...out.values()].sort((a, b) => guardKey(a).localeCompare(guardKey(b)));
 }
 
-const filterId = (v: GuardedVip): string[] => ['dev', v.dev, 'egress', 'pref', String(GUARD_PREF[v.family]), 'handle', `0x${guardHandle(v).toString(16)}`, 'protocol', v.family === 4 ? 'ip' : 'ipv6', 'flower'];
+function filterId(v: GuardedVip): string[] {
+  const family = parsed(v).family;
+  return ['dev', v.dev, 'egress', 'pref', String(GUARD_PREF[family]), 'handle', `0x${guardHandle(v).toString(16)}`, 'protocol', family === 4 ? 'ip' : 'ipv6', 'flower'];
+}
 
 /** `tc -batch` lines that take the kernel from `installed` to `wanted`: removals, then additions. */
 export function tcGuardBatches(installed: readonly GuardedVip[], wanted: readonly GuardedVip[]): { remove: string[]; add: string[] } {

@@ -245,14 +245,13 @@ export function createVrrpManager(initial: VrrpConfig, deps: VrrpManagerDeps): V
         : undefined;
     const grace = c.lvs_sync?.reset_grace ?? 0;
     const guardCtl = c.lvs_sync && grace > 0 ? guard() : undefined;
-    const guarded = vipsFromConfig(c).map((v) => ({ address: v.address, family: (v.address.includes(':') ? 6 : 4) as 4 | 6, dev: v.dev }));
     let graceTimer: unknown;
     /** Guard up while BACKUP/FAULT, for reset_grace after becoming MASTER, down otherwise. */
     const followGuard = (to: VrrpState | undefined): void => {
       if (!guardCtl) return;
       if (graceTimer !== undefined) timers.clearTimeout(graceTimer);
       graceTimer = undefined;
-      if (to === 'BACKUP' || to === 'FAULT') guardCtl.update(c.name, guarded);
+      if (to === 'BACKUP' || to === 'FAULT') guardCtl.update(c.name, spec.vips);
       else if (to === 'MASTER')
         graceTimer = timers.setTimeout(() => {
           graceTimer = undefined;

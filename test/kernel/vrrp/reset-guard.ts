@@ -10,7 +10,7 @@ if ((what !== 'on' && what !== 'off') || !dev || !address) {
   process.exit(2);
 }
 const guard = new ResetGuardController(tcBatchRunner(), pino({ level: 'debug' }, process.stderr));
-if (what === 'on') guard.update('test', [{ address, family: address.includes(':') ? 6 : 4, dev }]);
+if (what === 'on') guard.update('test', [{ address, dev }]);
 else await guard.cleanup([dev]);
 await guard.idle();
 process.stdout.write(`${JSON.stringify({ guarded: guard.guarded() })}\n`);

@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { GUARD_PREF, guardHandle, guardedUnion, tcGuardBatches, tcGuardCleanup, type GuardedVip } from '../../../src/vrrp/reset-guard.js';
 
-const v4: GuardedVip = { address: '203.0.113.10', family: 4, dev: 'eth0' };
-const gw: GuardedVip = { address: '198.51.100.1', family: 4, dev: 'eth1' };
-const v6: GuardedVip = { address: '2001:db8::10', family: 6, dev: 'eth0' };
+const v4: GuardedVip = { address: '203.0.113.10', dev: 'eth0' };
+const gw: GuardedVip = { address: '198.51.100.1', dev: 'eth1' };
+const v6: GuardedVip = { address: '2001:db8::10', dev: 'eth0' };
 
 describe('reset guard tc lines', () => {
   it('adds a clsact qdisc per interface and one flower filter per VIP that drops TCP resets from it', () => {
