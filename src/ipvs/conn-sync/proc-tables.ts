@@ -1,6 +1,7 @@
 // The kernel's own IPVS tables as /proc/net/ip_vs and /proc/net/ip_vs_conn print them (IPv4 rows: addresses and
 // ports in upper-case hex). These are the only place the connection table can be read: IPVS generic netlink has
 // no connection dump. Pure parsers; rows they cannot read are counted, never guessed.
+import { formatIPv4 } from '../../net/ip.js';
 
 export interface ProcService {
   protocol: 'TCP' | 'UDP';
@@ -33,9 +34,7 @@ const HEX_ADDR = /^[0-9A-F]{8}$/;
 const HEX_PORT = /^[0-9A-F]{4}$/;
 
 function hexAddr(text: string): string | undefined {
-  if (!HEX_ADDR.test(text)) return undefined;
-  const n = Number.parseInt(text, 16);
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  return HEX_ADDR.test(text) ? formatIPv4(Buffer.from(text, 'hex')) : undefined;
 }
 
 function hexPort(text: string): number | undefined {

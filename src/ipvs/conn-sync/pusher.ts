@@ -72,7 +72,7 @@ async function sysMtu(ifname: string): Promise<number> {
 }
 
 function firstIPv4(ifname: string): string | undefined {
-  return networkInterfaces()[ifname]?.find((a) => a.family === 'IPv4' && !a.internal)?.address ?? networkInterfaces()[ifname]?.find((a) => a.family === 'IPv4')?.address;
+  return networkInterfaces()[ifname]?.find((a) => a.family === 'IPv4')?.address;
 }
 
 export function createProcConnPusher(opts: ProcConnPusherOptions = {}): ConnPusher {
