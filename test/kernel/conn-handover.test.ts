@@ -5,38 +5,18 @@
 // - before the push, d2's table does not have it; a push with another sync id is ignored by d2's kernel;
 // - after the push with the right id, d2's kernel lists it with d1's real server and state;
 // - the VIPs move to d2 and the held connection completes through d2, at the same real server.
-//
-//   client 203.0.113.10 --bridge ext-- d1 e0 203.0.113.2 / d2 e0 203.0.113.3      VIP 203.0.113.100
-//                                      d1 i0 198.51.100.2 / d2 i0 198.51.100.3   gateway VIP 198.51.100.1
-//                                      --bridge int-- rs1 198.51.100.11, rs2 198.51.100.12 (default via 198.51.100.1)
+// Topology: test/kernel/vrrp/nat-pair.ts.
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Topology, type NsProcess } from '../harness/netns.js';
 import { requireKernelIpvs } from '../harness/privileges.js';
 import { REPO_ROOT } from '../harness/uml.js';
+import { buildNatPair, connEntry, GW, HELD_CLIENT, REAL, SYNC_ID, VIP } from './vrrp/nat-pair.js';
 
-const SERVER = join(REPO_ROOT, 'test', 'fixtures', 'http-name-server.mjs');
-const HELD_CLIENT = join(REPO_ROOT, 'test', 'kernel', 'vrrp', 'held-http-client.mjs');
 const PUSH = join(REPO_ROOT, 'test', 'kernel', 'vrrp', 'push-conns.ts');
-
-const VIP = '203.0.113.100';
-const GW = '198.51.100.1';
-const CLIENT_ADDR = '203.0.113.10';
-const REAL = { rs1: '198.51.100.11', rs2: '198.51.100.12' } as const;
-const DIRECTORS = { d1: { ext: '203.0.113.2', int: '198.51.100.2' }, d2: { ext: '203.0.113.3', int: '198.51.100.3' } } as const;
-const SYNC_ID = 42;
 const WAIT_MS = 60_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** The `ipvsadm -Lnc` entry of a client endpoint: `TCP 14:59 ESTABLISHED 203.0.113.10:40000 203.0.113.100:80 198.51.100.11:80`. */
-function connEntry(stdout: string, client: string): { state: string; virtual: string; dest: string } | undefined {
-  for (const line of stdout.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f[0] === 'TCP' && f[3] === client) return { state: f[2] ?? '', virtual: f[4] ?? '', dest: f[5] ?? '' };
-  }
-  return undefined;
-}
 
 requireKernelIpvs('kernel/conn-handover')('connection hand-over: a push from the director leaving master fills the new master\'s IPVS table', () => {
   let topo: Topology;
@@ -52,26 +32,11 @@ requireKernelIpvs('kernel/conn-handover')('connection hand-over: a push from the
 
   beforeAll(async () => {
     topo = new Topology({ timeoutMs: 60_000 });
-    for (const name of ['client', 'd1', 'd2', 'rs1', 'rs2']) await topo.namespace(name);
-    await topo.bridge('ext');
-    await topo.bridge('int');
-    await topo.plug({ ns: 'client', ifname: 'eth0', addresses: [`${CLIENT_ADDR}/24`] }, 'ext');
-    for (const d of ['d1', 'd2'] as const) {
-      await topo.plug({ ns: d, ifname: 'e0', addresses: [`${DIRECTORS[d].ext}/24`] }, 'ext');
-      await topo.plug({ ns: d, ifname: 'i0', addresses: [`${DIRECTORS[d].int}/24`] }, 'int');
-      await topo.sysctl(d, 'net.ipv4.ip_forward', '1');
-      await topo.exec(d, ['ipvsadm', '-A', '-t', `${VIP}:80`, '-s', 'rr']);
-      for (const rs of Object.values(REAL)) await topo.exec(d, ['ipvsadm', '-a', '-t', `${VIP}:80`, '-r', `${rs}:80`, '-m', '-w', '1']);
-    }
+    await buildNatPair(topo, WAIT_MS);
+    // d1 holds the VIPs and runs no kernel sync daemon; d2 runs the backup one.
     await topo.exec('d1', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'e0']);
     await topo.exec('d1', ['ip', 'addr', 'add', `${GW}/24`, 'dev', 'i0']);
     await topo.exec('d2', ['ipvsadm', '--start-daemon', 'backup', '--mcast-interface', 'i0', '--syncid', String(SYNC_ID)]);
-    for (const rs of ['rs1', 'rs2'] as const) {
-      await topo.plug({ ns: rs, ifname: 'eth0', addresses: [`${REAL[rs]}/24`] }, 'int');
-      await topo.route(rs, ['default', 'via', GW]);
-    }
-    const servers = (['rs1', 'rs2'] as const).map((rs) => topo.spawn(rs, [process.execPath, SERVER, REAL[rs], '80', rs, '280'], { label: `${rs} http` }));
-    await Promise.all(servers.map((s, i) => s.waitForOutput(new RegExp(`listening ${Object.values(REAL)[i]}:80`), WAIT_MS)));
   });
 
   afterAll(async () => {

@@ -9,29 +9,21 @@
 // and test/unit/vrrp-runtime/manager-sync-order.test.ts),
 // the held connection completes through d2 (its synced entry routes it to the same real server), and new
 // requests keep flowing; when the link returns, d1 preempts and everything moves back together.
-//
-//   client 203.0.113.10 --bridge ext-- d1 e0 203.0.113.2 / d2 e0 203.0.113.3      VIP 203.0.113.100 (instance ext)
-//                                      d1 i0 198.51.100.2 / d2 i0 198.51.100.3   VIP 198.51.100.1 (instance int, rs gateway)
-//                                      --bridge int-- rs1 198.51.100.11, rs2 198.51.100.12 (default via 198.51.100.1)
+// Topology: test/kernel/vrrp/nat-pair.ts (VIP 203.0.113.100 is instance ext, the gateway VIP 198.51.100.1
+// instance int).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { Topology, type NsProcess } from '../harness/netns.js';
 import { requireKernelIpvs } from '../harness/privileges.js';
 import { REPO_ROOT, SCRATCH_DIR } from '../harness/uml.js';
+import { buildNatPair, CLIENT_ADDR, connEntry, GW, HELD_CLIENT, NAT_DIRECTORS, REAL, SYNC_ID, VIP } from './vrrp/nat-pair.js';
 
 const AGENT = join(REPO_ROOT, 'test', 'net', 'vrrp', 'agents', 'vrrp-agent.ts');
-const SERVER = join(REPO_ROOT, 'test', 'fixtures', 'http-name-server.mjs');
 const CLIENT = join(REPO_ROOT, 'test', 'fixtures', 'http-get.mjs');
-const HELD_CLIENT = join(REPO_ROOT, 'test', 'kernel', 'vrrp', 'held-http-client.mjs');
 
-const VIP = '203.0.113.100';
-const GW = '198.51.100.1';
-const CLIENT_ADDR = '203.0.113.10';
-const REAL = { rs1: '198.51.100.11', rs2: '198.51.100.12' } as const;
-const DIRECTORS = { d1: { ext: '203.0.113.2', int: '198.51.100.2', priority: 150 }, d2: { ext: '203.0.113.3', int: '198.51.100.3', priority: 100 } } as const;
+const DIRECTORS = { d1: { ...NAT_DIRECTORS.d1, priority: 150 }, d2: { ...NAT_DIRECTORS.d2, priority: 100 } } as const;
 type Director = keyof typeof DIRECTORS;
-const SYNC_ID = 42;
 /** Generous for UML (process start ~2 s, late timers), far below "never". */
 const WAIT_MS = 60_000;
 
@@ -163,24 +155,7 @@ requireKernelIpvs('kernel/vrrp-nat-sync')('VRRP sync group + IPVS connection syn
     mkdirSync(SCRATCH_DIR, { recursive: true });
     dir = mkdtempSync(join(SCRATCH_DIR, 'vrrp-nat-'));
     topo = new Topology({ timeoutMs: 60_000 });
-    for (const name of ['client', 'd1', 'd2', 'rs1', 'rs2']) await topo.namespace(name);
-    await topo.bridge('ext');
-    await topo.bridge('int');
-    await topo.plug({ ns: 'client', ifname: 'eth0', addresses: [`${CLIENT_ADDR}/24`] }, 'ext');
-    for (const d of ['d1', 'd2'] as const) {
-      await topo.plug({ ns: d, ifname: 'e0', addresses: [`${DIRECTORS[d].ext}/24`] }, 'ext');
-      await topo.plug({ ns: d, ifname: 'i0', addresses: [`${DIRECTORS[d].int}/24`] }, 'int');
-      await topo.sysctl(d, 'net.ipv4.ip_forward', '1');
-      await topo.exec(d, ['ipvsadm', '-A', '-t', `${VIP}:80`, '-s', 'rr']);
-      for (const rs of Object.values(REAL)) await topo.exec(d, ['ipvsadm', '-a', '-t', `${VIP}:80`, '-r', `${rs}:80`, '-m', '-w', '1']);
-    }
-    for (const rs of ['rs1', 'rs2'] as const) {
-      await topo.plug({ ns: rs, ifname: 'eth0', addresses: [`${REAL[rs]}/24`] }, 'int');
-      // NAT replies must return through whichever director holds the gateway VIP.
-      await topo.route(rs, ['default', 'via', GW]);
-    }
-    const servers = (['rs1', 'rs2'] as const).map((rs) => topo.spawn(rs, [process.execPath, SERVER, REAL[rs], '80', rs, '280'], { label: `${rs} http` }));
-    await Promise.all(servers.map((s, i) => s.waitForOutput(new RegExp(`listening ${Object.values(REAL)[i]}:80`), WAIT_MS)));
+    await buildNatPair(topo, WAIT_MS);
 
     // d1 first, so the higher priority is master before d2 listens (no preemption dance to wait out).
     const a1 = startAgent('d1');
@@ -225,9 +200,9 @@ requireKernelIpvs('kernel/vrrp-nat-sync')('VRRP sync group + IPVS connection syn
     const m = await held.waitForOutput(/"event":"connected","local":"([\d.]+:\d+)"/, WAIT_MS);
     heldLocal = m[1] ?? '';
     expect(heldLocal.startsWith(`${CLIENT_ADDR}:`)).toBe(true);
-    const onMaster = await until('entry on d1', async () => connEntry(await topo.exec('d1', ['ipvsadm', '-Lnc']), heldLocal));
+    const onMaster = await until('entry on d1', async () => connEntry((await topo.exec('d1', ['ipvsadm', '-Lnc'])).stdout, heldLocal));
     heldDest = onMaster.dest;
-    const onBackup = await until('entry synced to d2', async () => connEntry(await topo.exec('d2', ['ipvsadm', '-Lnc']), heldLocal));
+    const onBackup = await until('entry synced to d2', async () => connEntry((await topo.exec('d2', ['ipvsadm', '-Lnc'])).stdout, heldLocal));
     expect(onBackup).toMatchObject({ virtual: `${VIP}:80`, dest: heldDest });
   });
 
@@ -275,15 +250,6 @@ requireKernelIpvs('kernel/vrrp-nat-sync')('VRRP sync group + IPVS connection syn
     for (const d of ['d1', 'd2'] as const) expect(events(agent(d)).filter((e) => e.event === 'ipvs.error' || e.event === 'vip.error' || e.event === 'error'), d).toEqual([]);
   });
 });
-
-/** The `ipvsadm -Lnc` line of a client endpoint: `TCP 14:59 ESTABLISHED 203.0.113.10:40000 203.0.113.100:80 198.51.100.11:80`. */
-function connEntry(r: { stdout: string }, client: string): { state: string; virtual: string; dest: string } | undefined {
-  for (const line of r.stdout.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f[0] === 'TCP' && f[3] === client) return { state: f[2] ?? '', virtual: f[4] ?? '', dest: f[5] ?? '' };
-  }
-  return undefined;
-}
 
 /** Ask the held client to finish its request: SIGUSR2 to its own PID only. */
 function signalHeld(p: NsProcess): void {
