@@ -58,10 +58,13 @@ function setup() {
   return { ...f, kernel, deps, pushes, tc, resetGuard, opens: () => opens };
 }
 
+/** The one-instance config most tests use: `ext` (priority 150) with lvs_sync on eth1, id 9, plus `extra` keys. */
+const lvsSyncConfig = (extra = ''): VrrpConfig => vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, [`lvs_sync: { interface: eth1, sync_id: 9${extra} }`])]);
+
 describe('manager: lvs_sync', () => {
   it('runs the backup daemon from start-up, the master daemon as Master, and none after stop', async () => {
     const t = setup();
-    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9 }'])]), t.deps);
+    const m = createVrrpManager(lvsSyncConfig(), t.deps);
     await m.start();
     await t.timers.advance(100);
     expect(m.status()[0]?.state).toBe('Backup');
@@ -78,7 +81,7 @@ describe('manager: lvs_sync', () => {
 
   it('hands the connections over when leaving Master: at once, on the schedule, and once more on stop', async () => {
     const t = setup();
-    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9 }'])]), t.deps);
+    const m = createVrrpManager(lvsSyncConfig(), t.deps);
     await m.start();
     await t.timers.advance(4000);
     expect(m.status()[0]?.state).toBe('Master');
@@ -96,7 +99,7 @@ describe('manager: lvs_sync', () => {
 
   it('a stop while Master pushes as it steps down and once more before the process ends; lvs_sync.handover: false never pushes', async () => {
     const t = setup();
-    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9 }'])]), t.deps);
+    const m = createVrrpManager(lvsSyncConfig(), t.deps);
     await m.start();
     await t.timers.advance(4000);
     await stopManager(m, t.timers);
@@ -104,7 +107,7 @@ describe('manager: lvs_sync', () => {
     expect(t.pushes[0]?.settings).toEqual({ interface: 'eth1', syncId: 9 });
 
     const off = setup();
-    const m2 = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9, handover: false }'])]), off.deps);
+    const m2 = createVrrpManager(lvsSyncConfig(', handover: false'), off.deps);
     await m2.start();
     await off.timers.advance(4000);
     m2.stepDown('ext', 'test');
@@ -115,7 +118,7 @@ describe('manager: lvs_sync', () => {
 
   it('reset guard: cleaned at start, up as Backup, kept for reset_grace after becoming Master, down on stop', async () => {
     const t = setup();
-    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9, reset_grace: 2s }'])]), t.deps);
+    const m = createVrrpManager(lvsSyncConfig(', reset_grace: 2s'), t.deps);
     await m.start();
     await t.timers.advance(100);
     expect(m.status()[0]?.state).toBe('Backup');
@@ -139,7 +142,7 @@ describe('manager: lvs_sync', () => {
 
   it('reset_grace: 0s never runs tc', async () => {
     const t = setup();
-    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9, reset_grace: 0s }'])]), t.deps);
+    const m = createVrrpManager(lvsSyncConfig(', reset_grace: 0s'), t.deps);
     await m.start();
     await t.timers.advance(4000);
     m.stepDown('ext', 'test');
@@ -181,7 +184,7 @@ describe('manager: lvs_sync', () => {
 
   it('a kernel without IPVS gives ipvs.error events, and VRRP keeps working', async () => {
     const t = setup();
-    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9 }'])]), {
+    const m = createVrrpManager(lvsSyncConfig(), {
       ...t.deps,
       syncDaemonBackend: () => Promise.reject(new Error('IPVS generic netlink family not found: is the ip_vs module loaded?')),
       lvsSyncTiming: { retryMs: 1000 },
@@ -219,7 +222,7 @@ describe('manager: lvs_sync in status()', () => {
   it('shows a failing sync daemon with its error while VRRP runs on', async () => {
     const t = setup();
     t.kernel.failStart = new Error('EPERM');
-    const m = createVrrpManager(vrrpConfig(['  instances:', ...inst('ext', 1, '192.0.2.50', 150, ['lvs_sync: { interface: eth1, sync_id: 9 }'])]), {
+    const m = createVrrpManager(lvsSyncConfig(), {
       ...t.deps,
       lvsSyncTiming: { retryMs: 60_000 },
     });
