@@ -77,47 +77,88 @@ export function parseProcServices(text: string): Map<string, ProcService> {
 }
 
 /**
+ * TCP states not worth handing over: the connection is over (TIME_WAIT after a close, CLOSE after a reset). On a
+ * busy director they are most of the table (every closed connection stays in TIME_WAIT for two minutes), and a
+ * late packet of one is at most answered with a reset, which the reset guard drops.
+ */
+export const FINISHED_TCP_STATES: ReadonlySet<string> = new Set(['TIME_WAIT', 'CLOSE']);
+
+/** One row of /proc/net/ip_vs_conn: the connection, or why it is left out. */
+function parseConnRow(line: string): ProcConn | string {
+  const f = line.trim().split(/\s+/);
+  const proto = f[0];
+  if (proto !== 'TCP' && proto !== 'UDP') return 'other-protocol';
+  if ((f[1] ?? '').includes(':')) return 'ipv6';
+  const client = hexAddr(f[1] ?? '');
+  const clientPort = hexPort(f[2] ?? '');
+  const virtual = hexAddr(f[3] ?? '');
+  const virtualPort = hexPort(f[4] ?? '');
+  const dest = hexAddr(f[5] ?? '');
+  const destPort = hexPort(f[6] ?? '');
+  const state = f[7];
+  const expiresS = Number(f[8]);
+  if (client === undefined || clientPort === undefined || virtual === undefined || virtualPort === undefined || dest === undefined || destPort === undefined || state === undefined || !Number.isInteger(expiresS)) {
+    return 'unreadable';
+  }
+  // Persistence templates: the kernel's sync daemon carries them.
+  if (clientPort === 0) return 'template';
+  return { protocol: proto, client, clientPort, virtual, virtualPort, dest, destPort, state, expiresS };
+}
+
+export interface ConnCollectorOptions {
+  /** At most this many connections are kept; further rows are counted as over-limit. */
+  limit?: number;
+  /** Leave finished TCP connections out (counted as finished) before they count against the limit. */
+  skipFinished?: boolean;
+}
+
+/**
+ * Reads /proc/net/ip_vs_conn a line at a time (the first line is its header), so that a large table can be read
+ * in chunks and only the rows that matter count against the limit: on a busy director most rows are TIME_WAIT.
+ */
+export class ConnCollector {
+  private readonly conns: ProcConn[] = [];
+  private readonly skipped: Record<string, number> = {};
+  private header = true;
+  private readonly limit: number;
+
+  constructor(private readonly opts: ConnCollectorOptions = {}) {
+    this.limit = opts.limit ?? Number.POSITIVE_INFINITY;
+  }
+
+  get full(): boolean {
+    return this.conns.length >= this.limit;
+  }
+
+  add(line: string): void {
+    if (this.header) {
+      this.header = false;
+      return;
+    }
+    if (line.trim() === '') return;
+    const row = parseConnRow(line);
+    if (typeof row === 'string') bump(this.skipped, row);
+    else if (this.opts.skipFinished === true && row.protocol === 'TCP' && FINISHED_TCP_STATES.has(row.state)) bump(this.skipped, 'finished');
+    else if (this.full) bump(this.skipped, 'over-limit');
+    else this.conns.push(row);
+  }
+
+  /** Rows that were never read (a bound on the bytes read was reached), counted as one reason. */
+  unread(): void {
+    bump(this.skipped, 'unread');
+  }
+
+  table(): ProcConnTable {
+    return { conns: this.conns, skipped: this.skipped };
+  }
+}
+
+/**
  * The IPv4 TCP and UDP rows of /proc/net/ip_vs_conn, at most `limit` of them (the rest are counted as
  * over-limit). Persistence templates (client port 0) are left out: the kernel's sync daemon carries them.
  */
 export function parseProcConns(text: string, limit = Number.POSITIVE_INFINITY): ProcConnTable {
-  const conns: ProcConn[] = [];
-  const skipped: Record<string, number> = {};
-  const lines = text.split('\n');
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    if (line.trim() === '') continue;
-    const f = line.trim().split(/\s+/);
-    const proto = f[0];
-    if (proto !== 'TCP' && proto !== 'UDP') {
-      bump(skipped, 'other-protocol');
-      continue;
-    }
-    if ((f[1] ?? '').includes(':')) {
-      bump(skipped, 'ipv6');
-      continue;
-    }
-    const client = hexAddr(f[1] ?? '');
-    const clientPort = hexPort(f[2] ?? '');
-    const virtual = hexAddr(f[3] ?? '');
-    const virtualPort = hexPort(f[4] ?? '');
-    const dest = hexAddr(f[5] ?? '');
-    const destPort = hexPort(f[6] ?? '');
-    const state = f[7];
-    const expiresS = Number(f[8]);
-    if (client === undefined || clientPort === undefined || virtual === undefined || virtualPort === undefined || dest === undefined || destPort === undefined || state === undefined || !Number.isInteger(expiresS)) {
-      bump(skipped, 'unreadable');
-      continue;
-    }
-    if (clientPort === 0) {
-      bump(skipped, 'template');
-      continue;
-    }
-    if (conns.length >= limit) {
-      bump(skipped, 'over-limit');
-      continue;
-    }
-    conns.push({ protocol: proto, client, clientPort, virtual, virtualPort, dest, destPort, state, expiresS });
-  }
-  return { conns, skipped };
+  const c = new ConnCollector({ limit });
+  for (const line of text.split('\n')) c.add(line);
+  return c.table();
 }

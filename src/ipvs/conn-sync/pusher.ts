@@ -5,7 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { open, readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { parseProcConns, parseProcServices } from './proc-tables.js';
+import { ConnCollector, parseProcServices } from './proc-tables.js';
 import { connsPerMessage, encodeSyncMessages, handoverEntries, SYNC_GROUP, SYNC_PORT } from './sync-message.js';
 
 export interface ConnPushSettings {
@@ -28,7 +28,10 @@ export interface ConnPusher {
 }
 
 export interface ProcConnPusherOptions {
+  /** Live connections per push; default 100,000. */
   maxConns?: number;
+  /** Bytes of /proc/net/ip_vs_conn read per push (about 160 a row); default 64 MiB. */
+  maxScanBytes?: number;
   /** Datagrams per burst, and the pause after each burst. */
   burst?: number;
   burstPauseMs?: number;
@@ -43,7 +46,37 @@ export interface ProcConnPusherOptions {
   port?: number;
 }
 
-const BYTES_PER_ROW = 160;
+const CHUNK = 256 * 1024;
+
+/** Reads /proc/net/ip_vs_conn a chunk at a time into `into`, until EOF, a full collector or `maxBytes`. */
+async function collectConns(path: string, into: ConnCollector, maxBytes: number): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(CHUNK);
+    let rest = '';
+    let total = 0;
+    for (;;) {
+      if (total >= maxBytes) {
+        into.unread();
+        return; // a row cut by the bound (in `rest`) is dropped rather than misread
+      }
+      const { bytesRead } = await fh.read(b, 0, Math.min(CHUNK, maxBytes - total), null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      const lines = (rest + b.toString('latin1', 0, bytesRead)).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) into.add(line);
+      // Full: the rest of the table is not read (unread says so, once, if there is a rest).
+      if (into.full) {
+        if (rest !== '' || (await fh.read(b, 0, 1, null)).bytesRead > 0) into.unread();
+        return;
+      }
+    }
+    if (rest !== '') into.add(rest);
+  } finally {
+    await fh.close();
+  }
+}
 
 async function readBounded(path: string, maxBytes: number): Promise<string> {
   const fh = await open(path, 'r');
@@ -110,12 +143,13 @@ export function createProcConnPusher(opts: ProcConnPusherOptions = {}): ConnPush
   return {
     async push(settings) {
       const t0 = performance.now();
-      const [servicesText, connText, mtu] = await Promise.all([
+      const collector = new ConnCollector({ limit: maxConns, skipFinished: true });
+      const [servicesText, , mtu] = await Promise.all([
         readBounded(opts.servicePath ?? '/proc/net/ip_vs', 16 * 1024 * 1024),
-        readBounded(opts.connPath ?? '/proc/net/ip_vs_conn', maxConns * BYTES_PER_ROW),
+        collectConns(opts.connPath ?? '/proc/net/ip_vs_conn', collector, opts.maxScanBytes ?? 64 * 1024 * 1024),
         (opts.mtu ?? sysMtu)(settings.interface),
       ]);
-      const table = parseProcConns(connText, maxConns);
+      const table = collector.table();
       const entries = handoverEntries(table.conns, parseProcServices(servicesText));
       const datagrams = encodeSyncMessages(settings.syncId, entries.conns, connsPerMessage(mtu));
       if (datagrams.length > 0) {

@@ -7,7 +7,7 @@
 //   IPv4 entry (36 bytes): type=0, protocol, version<<12|size (u16), flags (u32), state (u16), client port,
 //   virtual port, destination port (u16), fwmark (u32), timeout in s (u32), client, virtual, destination address.
 import { formatIPv4, parseIPv4 } from '../../net/ip.js';
-import { serviceKey, type ProcConn, type ProcService } from './proc-tables.js';
+import { FINISHED_TCP_STATES, serviceKey, type ProcConn, type ProcService } from './proc-tables.js';
 
 export const SYNC_GROUP = '224.0.0.81';
 export const SYNC_PORT = 8848;
@@ -134,13 +134,6 @@ export function decodeSyncMessage(buf: Buffer): SyncMessage {
   }
   return { syncId: buf.readUInt8(1), conns };
 }
-
-/**
- * TCP states not worth handing over: the connection is over (TIME_WAIT after a close, CLOSE after a reset). On a
- * busy director they are most of the table (every closed connection stays in TIME_WAIT for two minutes), and a
- * late packet of one is at most answered with a reset, which the reset guard drops.
- */
-const FINISHED_TCP_STATES: ReadonlySet<string> = new Set(['TIME_WAIT', 'CLOSE']);
 
 export interface HandoverEntries {
   conns: SyncConn[];

@@ -1,7 +1,7 @@
 // The connection hand-over's pure parts: /proc/net/ip_vs and /proc/net/ip_vs_conn as the kernel prints them, and
 // the kernel's version-1 sync datagram (byte layout checked field by field, then round trips).
 import { describe, expect, it } from 'vitest';
-import { parseProcConns, parseProcServices } from '../../../src/ipvs/conn-sync/proc-tables.js';
+import { ConnCollector, parseProcConns, parseProcServices } from '../../../src/ipvs/conn-sync/proc-tables.js';
 import { connsPerMessage, decodeSyncMessage, encodeSyncMessages, handoverEntries, SYNC_HEADER_LEN, SYNC_V4_CONN_LEN, type SyncConn } from '../../../src/ipvs/conn-sync/sync-message.js';
 
 // 203.0.113.10:80 = CB00710A:0050, 198.51.100.11 = C633640B, 198.51.100.12 = C633640C, client 203.0.113.50 = CB007132.
@@ -56,6 +56,24 @@ describe('parseProcConns', () => {
   it('an empty table (header only) or empty text gives nothing', () => {
     expect(parseProcConns(CONNS.split('\n')[0] ?? '')).toEqual({ conns: [], skipped: {} });
     expect(parseProcConns('')).toEqual({ conns: [], skipped: {} });
+  });
+});
+
+describe('ConnCollector (the line-at-a-time reader behind the pusher)', () => {
+  it('with skipFinished, finished TCP rows are counted apart and do not use up the limit', () => {
+    const rows = CONNS.split('\n');
+    // The TIME_WAIT row moved to the front and repeated: a limit of 2 still keeps the first two live rows.
+    const tw = rows[5] ?? '';
+    const c = new ConnCollector({ limit: 2, skipFinished: true });
+    for (const line of [rows[0] ?? '', tw, tw, tw, tw.replace('TIME_WAIT', 'CLOSE     '), ...rows.slice(1, 5)]) c.add(line);
+    expect(c.full).toBe(true);
+    expect(c.table().conns.map((x) => x.state)).toEqual(['ESTABLISHED', 'SYN_RECV']);
+    expect(c.table().skipped).toEqual({ finished: 4, 'over-limit': 1, template: 1 });
+  });
+  it('without it, a finished row is a connection like any other (parseProcConns)', () => {
+    const c = new ConnCollector({ limit: 1 });
+    for (const line of [CONNS.split('\n')[0] ?? '', CONNS.split('\n')[5] ?? '']) c.add(line);
+    expect(c.table().conns.map((x) => x.state)).toEqual(['TIME_WAIT']);
   });
 });
 
