@@ -3,6 +3,8 @@
  * probe is one request dispatched with a small handler object (no response stream, no promise chain inside
  * undici). By default every probe opens a fresh connection and the request carries `connection: close`, so
  * undici drops the socket after the response (keepalived's semantics: the accept path is exercised each time).
+ * The header is what makes the server close first, so the TIME_WAIT entries stay on its side, not among the
+ * director's ports; undici pays for it with one error object per response, which is cheaper than the ports.
  * With `reuseConnection` the Client keeps one keep-alive connection and reuses it; a failure or timeout closes
  * it, and a reused connection the server closed before answering is retried once on a fresh one.
  * The connect deadline and the total deadline are our own timers, so a server that trickles bytes cannot
