@@ -37,8 +37,11 @@ function prober(s: HttpCheckSpec, port: number, address = '127.0.0.1'): Prober {
   probers.push(p);
   return p;
 }
+/** Servers a test started (startKeepAlive): closed after it, after its probers. */
+const keepAliveServers: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(probers.splice(0).map((p) => p.close()));
+  await Promise.all(keepAliveServers.splice(0).map((s) => s.close()));
 });
 
 describe('http checker', () => {
@@ -252,7 +255,7 @@ async function startKeepAlive(onRequest: (nthOnConnection: number) => 'answer' |
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
+  const running = {
     port: (server.address() as AddressInfo).port,
     connections: () => connections,
     requests: () => requests,
@@ -262,6 +265,8 @@ async function startKeepAlive(onRequest: (nthOnConnection: number) => 'answer' |
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+  keepAliveServers.push(running);
+  return running;
 }
 
 const settle = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -300,118 +305,90 @@ describe('http checker, reuse_connection', () => {
   it('a hung server on a reused connection still times out, and the next probe reconnects', async () => {
     let hang = false;
     const ka = await startKeepAlive(() => (hang ? 'hang' : 'answer'));
-    try {
-      const p = prober(spec({ reuseConnection: true, timeoutMs: 400 }), ka.port);
-      expect((await p.probe()).ok).toBe(true);
-      expect((await p.probe()).ok).toBe(true);
-      expect(ka.connections()).toBe(1);
-      hang = true;
-      const r = await p.probe();
-      expect(r).toMatchObject({ ok: false, reason: 'timeout after 400 ms waiting for response headers' });
-      expect(r.latencyMs).toBeGreaterThanOrEqual(390);
-      expect(r.latencyMs).toBeLessThan(400 + SLACK);
-      hang = false;
-      expect((await p.probe()).ok).toBe(true);
-      expect(ka.connections()).toBe(2);
-      await settle();
-      expect(ka.open()).toBe(1);
-    } finally {
-      await ka.close();
-    }
+    const p = prober(spec({ reuseConnection: true, timeoutMs: 400 }), ka.port);
+    expect((await p.probe()).ok).toBe(true);
+    expect((await p.probe()).ok).toBe(true);
+    expect(ka.connections()).toBe(1);
+    hang = true;
+    const r = await p.probe();
+    expect(r).toMatchObject({ ok: false, reason: 'timeout after 400 ms waiting for response headers' });
+    expect(r.latencyMs).toBeGreaterThanOrEqual(390);
+    expect(r.latencyMs).toBeLessThan(400 + SLACK);
+    hang = false;
+    expect((await p.probe()).ok).toBe(true);
+    expect(ka.connections()).toBe(2);
+    await settle();
+    expect(ka.open()).toBe(1);
   });
 
   it('a server closing a kept connection when the next request comes is not a failure (retried once on a new one)', async () => {
     // Answers the first request of every connection, drops the connection on the second (an idle-timeout race).
     const ka = await startKeepAlive((n) => (n === 1 ? 'answer' : 'close'));
-    try {
-      const p = prober(spec({ reuseConnection: true }), ka.port);
-      for (let i = 0; i < 5; i++) expect(await p.probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
-      expect(ka.connections()).toBe(5);
-      expect(ka.requests()).toBe(9); // 1 + 4 x (refused on the old connection + answered on a new one)
-    } finally {
-      await ka.close();
-    }
+    const p = prober(spec({ reuseConnection: true }), ka.port);
+    for (let i = 0; i < 5; i++) expect(await p.probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
+    expect(ka.connections()).toBe(5);
+    expect(ka.requests()).toBe(9); // 1 + 4 x (refused on the old connection + answered on a new one)
   });
 
   it('a server that closes idle keep-alive connections gives no false failures', async () => {
     const ka = await startKeepAlive(() => 'answer', 30);
-    try {
-      const p = prober(spec({ reuseConnection: true }), ka.port);
-      for (let i = 0; i < 4; i++) {
-        expect(await p.probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
-        await settle(80); // the server has closed the idle connection by now
-      }
-      expect(ka.connections()).toBe(4);
-      expect(ka.requests()).toBe(4);
-    } finally {
-      await ka.close();
+    const p = prober(spec({ reuseConnection: true }), ka.port);
+    for (let i = 0; i < 4; i++) {
+      expect(await p.probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
+      await settle(80); // the server has closed the idle connection by now
     }
+    expect(ka.connections()).toBe(4);
+    expect(ka.requests()).toBe(4);
   });
 
   it('a server whose Keep-Alive hint ends before the next probe: a new connection per probe, the checker closes each after its response', async () => {
     // node's http server with keepAliveTimeout 1000 answers so; the checks run every second.
     const ka = await startKeepAlive(() => 'answer', undefined, 'Connection: keep-alive\r\nKeep-Alive: timeout=1\r\n');
-    try {
-      const p = prober(spec({ reuseConnection: true, intervalMs: 1000 }), ka.port);
-      for (let i = 0; i < 3; i++) {
-        expect(await p.probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
-        await settle();
-        expect(ka.open()).toBe(0); // this server never closes: the checker did
-      }
-      expect(ka.connections()).toBe(3);
-      expect(ka.requests()).toBe(3);
-    } finally {
-      await ka.close();
+    const p = prober(spec({ reuseConnection: true, intervalMs: 1000 }), ka.port);
+    for (let i = 0; i < 3; i++) {
+      expect(await p.probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
+      await settle();
+      expect(ka.open()).toBe(0); // this server never closes: the checker did
     }
+    expect(ka.connections()).toBe(3);
+    expect(ka.requests()).toBe(3);
   });
 
   it('a server whose Keep-Alive hint outlasts the interval keeps one connection', async () => {
     const ka = await startKeepAlive(() => 'answer', undefined, 'Keep-Alive: timeout=5\r\n');
-    try {
-      const p = prober(spec({ reuseConnection: true, intervalMs: 1000 }), ka.port);
-      for (let i = 0; i < 3; i++) expect(await p.probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
-      await settle();
-      expect(ka.connections()).toBe(1);
-      expect(ka.open()).toBe(1);
-    } finally {
-      await ka.close();
-    }
+    const p = prober(spec({ reuseConnection: true, intervalMs: 1000 }), ka.port);
+    for (let i = 0; i < 3; i++) expect(await p.probe()).toMatchObject({ ok: true, reason: 'HTTP 200' });
+    await settle();
+    expect(ka.connections()).toBe(1);
+    expect(ka.open()).toBe(1);
   });
 
   it('a server that drops every connection before answering is down, retried at most once', async () => {
     const ka = await startKeepAlive(() => 'close');
-    try {
-      const p = prober(spec({ reuseConnection: true }), ka.port);
-      for (let i = 0; i < 3; i++) expect(await p.probe()).toMatchObject({ ok: false, reason: 'connection closed by server before a complete response' });
-      expect(ka.requests()).toBe(3);
-    } finally {
-      await ka.close();
-    }
+    const p = prober(spec({ reuseConnection: true }), ka.port);
+    for (let i = 0; i < 3; i++) expect(await p.probe()).toMatchObject({ ok: false, reason: 'connection closed by server before a complete response' });
+    expect(ka.requests()).toBe(3);
   });
 
   it('a monitor stopped (or a check removed) with reused connections, one of them mid-probe, leaves no socket open', async () => {
     let hang = false;
     const ka = await startKeepAlive(() => (hang ? 'hang' : 'answer'));
-    try {
-      let results = 0;
-      const m = new HealthMonitor({ onResult: () => results++ });
-      const check = (id: string) => ({ id, spec: spec({ reuseConnection: true, intervalMs: 100, timeoutMs: 90, jitterPercent: 0 }), target: { address: '127.0.0.1', port: ka.port, virtualServer: VS } });
-      m.add(check('a'));
-      m.add(check('b'));
-      m.start();
-      for (let i = 0; i < 100 && results < 6; i++) await settle(20);
-      expect(results).toBeGreaterThanOrEqual(6);
-      expect(ka.connections()).toBe(2);
-      await m.remove('a'); // a restart of one check: remove, add again
-      m.add(check('a'));
-      hang = true;
-      await settle(30);
-      await m.stop();
-      await settle();
-      expect(ka.open()).toBe(0);
-    } finally {
-      await ka.close();
-    }
+    let results = 0;
+    const m = new HealthMonitor({ onResult: () => results++ });
+    const check = (id: string) => ({ id, spec: spec({ reuseConnection: true, intervalMs: 100, timeoutMs: 90, jitterPercent: 0 }), target: { address: '127.0.0.1', port: ka.port, virtualServer: VS } });
+    m.add(check('a'));
+    m.add(check('b'));
+    m.start();
+    for (let i = 0; i < 100 && results < 6; i++) await settle(20);
+    expect(results).toBeGreaterThanOrEqual(6);
+    expect(ka.connections()).toBe(2);
+    await m.remove('a'); // a restart of one check: remove, add again
+    m.add(check('a'));
+    hang = true;
+    await settle(30);
+    await m.stop();
+    await settle();
+    expect(ka.open()).toBe(0);
   });
 });
 
