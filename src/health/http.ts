@@ -406,7 +406,7 @@ export function createHttpProber(spec: HttpCheckSpec, target: CheckTarget): Prob
     keepAliveTimeout: idleMs,
     keepAliveMaxTimeout: idleMs,
     // The server's Keep-Alive hint minus 1 s: a close racing our request is retried once, not a failure.
-    keepAliveTimeoutThreshold: 1000,
+    keepAliveTimeoutThreshold: KEEP_ALIVE_THRESHOLD_MS,
   };
 
   function probe(signal?: AbortSignal): Promise<ProbeResult> {
