@@ -48,55 +48,48 @@ export interface ProcConnPusherOptions {
 
 const CHUNK = 256 * 1024;
 
-/** Reads /proc/net/ip_vs_conn a chunk at a time into `into`, until EOF, a full collector or `maxBytes`. */
-async function collectConns(path: string, into: ConnCollector, maxBytes: number): Promise<void> {
+/**
+ * Reads a /proc file a chunk at a time (procfs reports size 0, so until EOF) and hands each complete line to
+ * `onLine`, until EOF, `maxBytes`, or `enough()` after a chunk. 'cut' when the file had more than was read: a
+ * line cut by the bound is dropped rather than misread.
+ */
+async function readProcLines(path: string, maxBytes: number, onLine: (line: string) => void, enough = (): boolean => false): Promise<'eof' | 'cut'> {
   const fh = await open(path, 'r');
   try {
     const b = Buffer.alloc(CHUNK);
     let rest = '';
     let total = 0;
-    for (;;) {
-      if (total >= maxBytes) {
-        into.unread();
-        return; // a row cut by the bound (in `rest`) is dropped rather than misread
-      }
+    while (total < maxBytes) {
       const { bytesRead } = await fh.read(b, 0, Math.min(CHUNK, maxBytes - total), null);
-      if (bytesRead === 0) break;
+      if (bytesRead === 0) {
+        if (rest !== '') onLine(rest);
+        return 'eof';
+      }
       total += bytesRead;
       const lines = (rest + b.toString('latin1', 0, bytesRead)).split('\n');
       rest = lines.pop() ?? '';
-      for (const line of lines) into.add(line);
-      // Full: the rest of the table is not read (unread says so, once, if there is a rest).
-      if (into.full) {
-        if (rest !== '' || (await fh.read(b, 0, 1, null)).bytesRead > 0) into.unread();
-        return;
-      }
+      for (const line of lines) onLine(line);
+      if (enough()) break;
     }
-    if (rest !== '') into.add(rest);
+    return rest !== '' || (await fh.read(b, 0, 1, null)).bytesRead > 0 ? 'cut' : 'eof';
   } finally {
     await fh.close();
   }
 }
 
-async function readBounded(path: string, maxBytes: number): Promise<string> {
-  const fh = await open(path, 'r');
-  try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    // procfs reports size 0: read until EOF or the bound.
-    for (let i = 0; i < 1_000_000 && total < maxBytes; i++) {
-      const b = Buffer.alloc(Math.min(256 * 1024, maxBytes - total));
-      const { bytesRead } = await fh.read(b, 0, b.length, null);
-      if (bytesRead === 0) break;
-      chunks.push(b.subarray(0, bytesRead));
-      total += bytesRead;
-    }
-    const text = Buffer.concat(chunks).toString('latin1');
-    // A row cut by the bound is dropped rather than misread.
-    return total >= maxBytes ? text.slice(0, text.lastIndexOf('\n') + 1) : text;
-  } finally {
-    await fh.close();
-  }
+/**
+ * /proc/net/ip_vs_conn into `into` until it is full (rows after that in the same chunk count as over-limit); the
+ * rest of the table, if any, is counted as unread.
+ */
+async function collectConns(path: string, into: ConnCollector, maxBytes: number): Promise<void> {
+  const end = await readProcLines(path, maxBytes, (line) => into.add(line), () => into.full);
+  if (end === 'cut') into.unread();
+}
+
+async function readProcText(path: string, maxBytes: number): Promise<string> {
+  const lines: string[] = [];
+  await readProcLines(path, maxBytes, (line) => lines.push(line));
+  return lines.join('\n');
 }
 
 async function sysMtu(ifname: string): Promise<number> {
@@ -145,7 +138,7 @@ export function createProcConnPusher(opts: ProcConnPusherOptions = {}): ConnPush
       const t0 = performance.now();
       const collector = new ConnCollector({ limit: maxConns, skipFinished: true });
       const [servicesText, , mtu] = await Promise.all([
-        readBounded(opts.servicePath ?? '/proc/net/ip_vs', 16 * 1024 * 1024),
+        readProcText(opts.servicePath ?? '/proc/net/ip_vs', 16 * 1024 * 1024),
         collectConns(opts.connPath ?? '/proc/net/ip_vs_conn', collector, opts.maxScanBytes ?? 64 * 1024 * 1024),
         (opts.mtu ?? sysMtu)(settings.interface),
       ]);
