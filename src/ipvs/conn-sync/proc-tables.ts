@@ -81,7 +81,9 @@ export function parseProcServices(text: string): Map<string, ProcService> {
  * busy director they are most of the table (every closed connection stays in TIME_WAIT for two minutes), and a
  * late packet of one is at most answered with a reset, which the reset guard drops.
  */
-export const FINISHED_TCP_STATES: ReadonlySet<string> = new Set(['TIME_WAIT', 'CLOSE']);
+const FINISHED_TCP_STATES: ReadonlySet<string> = new Set(['TIME_WAIT', 'CLOSE']);
+
+export const isFinishedTcp = (c: ProcConn): boolean => c.protocol === 'TCP' && FINISHED_TCP_STATES.has(c.state);
 
 /** One row of /proc/net/ip_vs_conn: the connection, or why it is left out. */
 function parseConnRow(line: string): ProcConn | string {
@@ -138,7 +140,7 @@ export class ConnCollector {
     if (line.trim() === '') return;
     const row = parseConnRow(line);
     if (typeof row === 'string') bump(this.skipped, row);
-    else if (this.opts.skipFinished === true && row.protocol === 'TCP' && FINISHED_TCP_STATES.has(row.state)) bump(this.skipped, 'finished');
+    else if (this.opts.skipFinished === true && isFinishedTcp(row)) bump(this.skipped, 'finished');
     else if (this.full) bump(this.skipped, 'over-limit');
     else this.conns.push(row);
   }

@@ -7,7 +7,7 @@
 //   IPv4 entry (36 bytes): type=0, protocol, version<<12|size (u16), flags (u32), state (u16), client port,
 //   virtual port, destination port (u16), fwmark (u32), timeout in s (u32), client, virtual, destination address.
 import { formatIPv4, parseIPv4 } from '../../net/ip.js';
-import { FINISHED_TCP_STATES, serviceKey, type ProcConn, type ProcService } from './proc-tables.js';
+import { isFinishedTcp, serviceKey, type ProcConn, type ProcService } from './proc-tables.js';
 
 export const SYNC_GROUP = '224.0.0.81';
 export const SYNC_PORT = 8848;
@@ -154,7 +154,7 @@ export function handoverEntries(conns: readonly ProcConn[], services: ReadonlyMa
     skipped[why] = (skipped[why] ?? 0) + 1;
   };
   for (const c of conns) {
-    if (c.protocol === 'TCP' && FINISHED_TCP_STATES.has(c.state)) {
+    if (isFinishedTcp(c)) {
       skip('finished');
       continue;
     }
