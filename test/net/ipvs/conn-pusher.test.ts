@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProcConnPusher, type ProcConnPusherOptions } from '../../../src/ipvs/conn-sync/pusher.js';
+import { createProcConnPusher, type ConnPushReport, type ProcConnPusherOptions } from '../../../src/ipvs/conn-sync/pusher.js';
 import { decodeSyncMessage, type SyncConn } from '../../../src/ipvs/conn-sync/sync-message.js';
 
 // 203.0.113.10:80 = CB00710A:0050, 198.51.100.11:80 = C633640B:0050, clients 203.0.113.50 = CB007132.
@@ -44,7 +44,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function push(extra: ProcConnPusherOptions): Promise<{ report: Awaited<ReturnType<ReturnType<typeof createProcConnPusher>['push']>>; conns: SyncConn[] }> {
+async function push(extra: ProcConnPusherOptions): Promise<{ report: ConnPushReport; conns: SyncConn[] }> {
   got.length = 0;
   const pusher = createProcConnPusher({
     connPath: join(dir, 'ip_vs_conn'),
